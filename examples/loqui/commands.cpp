@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: the table of `loqui` subcommands. Each is defined in its cmd_<name>.cpp.
+#include "cli.hpp"
+#include "commands.hpp"
+
+namespace loqui::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      providers_command(),
+  };
+  return all;
+}
+
+}  // namespace loqui::cli

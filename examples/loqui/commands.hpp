@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: declarations of the subcommands (one function per cmd_<name>.cpp).
+#pragma once
+
+#include "cli.hpp"
+
+namespace loqui::cli {
+Command providers_command();
+}  // namespace loqui::cli

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: what every provider kind shares: identity, the per-session context a stream
+// is opened with, and the context a factory receives.
+//
+// The provider model (after whisper.cpp context/state and sherpa-onnx
+// recognizer/stream): one *provider* object per configured vendor, shared by all
+// sessions and thread-safe; one *stream* per session, confined to that session's
+// strand. Observers are called on the session strand only, never from inside the
+// call that started the operation, and never after cancel()/close() returned on
+// the strand.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loqui/audio/frame.hpp"
+#include "loqui/json.hpp"
+#include "loqui/runtime/runtime.hpp"
+
+namespace loqui {
+
+enum class ProviderKind : std::uint8_t { stt, llm, tts };
+std::string_view to_string(ProviderKind kind) noexcept;
+
+/// Identity of a provider instance.
+struct ProviderInfo {
+  ProviderKind kind = ProviderKind::stt;
+  std::string name;         ///< registry name: "deepgram", "openai", "espeak", "mock" ...
+  std::string description;  ///< one line for `loqui providers`
+  /// Needs wall-clock time (network vendors). Such providers refuse virtual-time
+  /// runtimes with errc::not_supported.
+  bool needs_real_time = false;
+};
+
+/// Per-session context a stream is opened with.
+struct SessionContext {
+  /// Callbacks run on this strand; timers go through it. Never null.
+  std::shared_ptr<Strand> strand;
+  std::string session_id;
+  std::string tenant_id;
+  /// Optional pool for audio the stream produces (TTS). Not owned; outlives the stream.
+  FramePool* pool = nullptr;
+};
+
+/// What a provider factory receives besides its own JSON config.
+struct ProviderContext {
+  /// The runtime the provider's streams will run on (not owned; outlives the provider).
+  Runtime* runtime = nullptr;
+  /// Directory relative paths in the config are resolved against (the agent file's).
+  std::filesystem::path base_dir;
+  /// The whole agent document, for providers that read shared parts (the flow
+  /// engine's flow file, pocketsphinx's grammar built from it). May be null.
+  const Json* agent = nullptr;
+};
+
+}  // namespace loqui
