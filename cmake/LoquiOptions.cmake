@@ -129,3 +129,17 @@ foreach(dep IN LISTS LOQUI_ENABLED_DEPENDENCIES)
 endforeach()
 string(REPLACE ";" " " LOQUI_PC_REQUIRES_PRIVATE "${LOQUI_PC_REQUIRES_PRIVATE}")
 set(LOQUI_PC_LIBS_PRIVATE "")
+
+# Adds every immediate subdirectory of the current source dir that has a
+# CMakeLists.txt, in name order. Modules (src/<layer>, src/providers/<vendor>,
+# tests/unit/<module>, bench/<area>) are discovered this way so adding one never
+# edits a shared list.
+macro(loqui_add_subdirectories)
+  file(GLOB _loqui_children LIST_DIRECTORIES true "${CMAKE_CURRENT_SOURCE_DIR}/*")
+  list(SORT _loqui_children)
+  foreach(_child IN LISTS _loqui_children)
+    if(IS_DIRECTORY "${_child}" AND EXISTS "${_child}/CMakeLists.txt")
+      add_subdirectory("${_child}")
+    endif()
+  endforeach()
+endmacro()

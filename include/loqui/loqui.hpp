@@ -15,6 +15,7 @@
 #include "loqui/audio/format.hpp"
 #include "loqui/audio/frame.hpp"
 #include "loqui/audio/convert.hpp"
+#include "loqui/audio/codec.hpp"
 #include "loqui/pipeline/flow.hpp"
 #include "loqui/pipeline/concepts.hpp"
 #include "loqui/pipeline/chain.hpp"
