@@ -16,6 +16,7 @@
 #include "loqui/audio/frame.hpp"
 #include "loqui/audio/convert.hpp"
 #include "loqui/audio/codec.hpp"
+#include "loqui/audio/vad.hpp"
 #include "loqui/pipeline/flow.hpp"
 #include "loqui/pipeline/concepts.hpp"
 #include "loqui/pipeline/chain.hpp"
