@@ -27,5 +27,6 @@
 #include "loqui/provider/tts.hpp"
 #include "loqui/provider/registry.hpp"
 #include "loqui/provider/plugin.hpp"
+#include "loqui/net/retry.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/agent/events.hpp"

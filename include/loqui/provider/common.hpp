@@ -44,6 +44,14 @@ struct SessionContext {
   FramePool* pool = nullptr;
 };
 
+/// Phrases or a grammar that make recognition of expected answers more accurate
+/// (keyterms for cloud vendors; a grammar for the embedded recogniser).
+struct RecognitionHints {
+  std::string state;                  ///< dialog state name, if any
+  std::vector<std::string> phrases;   ///< expected phrases/keywords
+  std::string jsgf;                   ///< a JSGF grammar, if the provider takes one
+};
+
 /// What a provider factory receives besides its own JSON config.
 struct ProviderContext {
   /// The runtime the provider's streams will run on (not owned; outlives the provider).

@@ -87,6 +87,9 @@ class LlmObserver {
   virtual void on_text(std::string_view delta) = 0;
   virtual void on_tool_call(const ToolCall& call) = 0;
   virtual void on_usage(const TokenUsage& usage) { (void)usage; }
+  /// What the caller is likely to say next (a dialog engine knows its state); the
+  /// turn manager forwards it to the STT stream (SttStream::set_hints).
+  virtual void on_recognition_hints(const RecognitionHints& hints) { (void)hints; }
   /// The generation finished; no further calls for it.
   virtual void on_done(FinishReason reason) = 0;
   /// The generation failed; no further calls for it.

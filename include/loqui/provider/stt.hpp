@@ -46,14 +46,6 @@ struct SttCapabilities {
   bool recognition_hints = false;   ///< honours set_hints()
 };
 
-/// Phrases or a grammar that make recognition of expected answers more accurate
-/// (keyterms for cloud vendors; a grammar for the embedded recogniser).
-struct RecognitionHints {
-  std::string state;                  ///< dialog state name, if any
-  std::vector<std::string> phrases;   ///< expected phrases/keywords
-  std::string jsgf;                   ///< a JSGF grammar, if the provider takes one
-};
-
 struct SttStreamOptions {
   AudioFormat format = AudioFormat::pcm16(16000);  ///< what send_audio() will get
   std::string language = "en-US";
