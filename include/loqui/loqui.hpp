@@ -28,6 +28,7 @@
 #include "loqui/provider/registry.hpp"
 #include "loqui/provider/plugin.hpp"
 #include "loqui/provider/mock.hpp"
+#include "loqui/provider/fallback.hpp"
 #include "loqui/net/retry.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/agent/events.hpp"

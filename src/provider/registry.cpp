@@ -8,6 +8,8 @@
 #include <mutex>
 
 #include "common/log.hpp"
+#include "loqui/config.hpp"
+#include "loqui/provider/fallback.hpp"
 #include "loqui/provider/plugin.hpp"
 
 namespace loqui {
@@ -114,23 +116,122 @@ Result<std::shared_ptr<T>> call_factory(const Factory& f, const ProviderContext&
 }
 }  // namespace
 
+// ---- routing: a "fallback" array and/or a "routing" object wrap the provider.
+
+namespace {
+
+bool wants_routing(const Json& config) {
+  return config.is_object() && (config.contains("fallback") || config.contains("routing"));
+}
+
+// The config without the keys the Registry handles itself.
+Json provider_part(const Json& config) {
+  Json out = Json::object();
+  for (const auto& m : config.as_object())
+    if (m.key != "fallback" && m.key != "routing") out[m.key] = m.value;
+  return out;
+}
+
+RouteOptions read_route(ProviderKind kind, const Json& entry, const std::string& path, bool primary,
+                        ConfigErrors& errors) {
+  RouteOptions o = default_route_options(kind);
+  const Json* node = entry.find("routing");
+  if (!node) return o;
+  ConfigReader r(*node, path + ".routing", errors);
+  auto ms = [&](std::string_view key, Duration fallback) {
+    const double v = r.get_number(key, to_ms(fallback), {.min = 0, .max = 3'600'000});
+    return Duration(static_cast<std::int64_t>(v * 1e6));
+  };
+  o.label = r.get_string("label", "");
+  switch (kind) {
+    case ProviderKind::llm:
+      o.first_output_timeout = ms("first_token_timeout_ms", o.first_output_timeout);
+      o.idle_timeout = ms("idle_timeout_ms", o.idle_timeout);
+      break;
+    case ProviderKind::tts:
+      o.first_output_timeout = ms("first_audio_timeout_ms", o.first_output_timeout);
+      o.idle_timeout = ms("idle_timeout_ms", o.idle_timeout);
+      break;
+    case ProviderKind::stt:
+      o.first_output_timeout = ms("final_timeout_ms", o.first_output_timeout);
+      if (primary) o.replay_limit = ms("replay_ms", o.replay_limit);
+      break;
+  }
+  o.failure_threshold = static_cast<int>(r.get_int("failure_threshold", o.failure_threshold, {.min = 0, .max = 1000}));
+  o.cooldown = ms("cooldown_ms", o.cooldown);
+  (void)r.finish();
+  return o;
+}
+
+// Builds every route of `config` with `make_one` and wraps them with `make_fallback`.
+template <class P, class MakeOne, class MakeFallback>
+Result<std::shared_ptr<P>> make_routed(ProviderKind kind, const Json& config, std::string_view path,
+                                       MakeOne&& make_one, MakeFallback&& make_fallback) {
+  const std::string base(path);
+  ConfigErrors errors;
+  std::vector<Route<P>> routes;
+  std::vector<std::pair<Json, std::string>> entries;  // (provider config, its path)
+  entries.emplace_back(config, base);
+  if (const Json* list = config.find("fallback")) {
+    if (!list->is_array() || list->size() == 0) {
+      return Error(errc::invalid_config, base + ".fallback: expected a non-empty array of provider configs, found " +
+                                             list->describe());
+    }
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const Json& e = list->as_array()[i];
+      const std::string ep = base + ".fallback[" + std::to_string(i) + "]";
+      if (e.is_object() && e.contains("fallback")) {
+        return Error(errc::invalid_config, ep + ".fallback: fallback entries cannot have their own fallback list");
+      }
+      entries.emplace_back(e, ep);
+    }
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& [entry, ep] = entries[i];
+    RouteOptions options;
+    if (entry.is_object()) options = read_route(kind, entry, ep, i == 0, errors);
+    LOQUI_TRY(errors.status());
+    LOQUI_ASSIGN_OR_RETURN(auto provider, make_one(entry.is_object() ? provider_part(entry) : entry, ep));
+    routes.push_back({std::move(provider), std::move(options)});
+  }
+  LOQUI_ASSIGN_OR_RETURN(auto fallback, make_fallback(std::move(routes)));
+  return std::shared_ptr<P>(std::move(fallback));
+}
+
+}  // namespace
+
 Result<std::shared_ptr<SpeechToText>> Registry::make_stt(const ProviderContext& ctx, const Json& config,
                                                          std::string_view path) const {
-  std::string name;
-  LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::stt, config, path, name));
-  return call_factory<SpeechToText>(e->stt, ctx, config, path, name);
+  auto one = [&](const Json& c, std::string_view p) -> Result<std::shared_ptr<SpeechToText>> {
+    std::string name;
+    LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::stt, c, p, name));
+    return call_factory<SpeechToText>(e->stt, ctx, c, p, name);
+  };
+  if (!wants_routing(config)) return one(config, path);
+  return make_routed<SpeechToText>(ProviderKind::stt, config, path, one,
+                                   [](auto routes) { return SttFallback::create(std::move(routes)); });
 }
 Result<std::shared_ptr<LanguageModel>> Registry::make_llm(const ProviderContext& ctx, const Json& config,
                                                           std::string_view path) const {
-  std::string name;
-  LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::llm, config, path, name));
-  return call_factory<LanguageModel>(e->llm, ctx, config, path, name);
+  auto one = [&](const Json& c, std::string_view p) -> Result<std::shared_ptr<LanguageModel>> {
+    std::string name;
+    LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::llm, c, p, name));
+    return call_factory<LanguageModel>(e->llm, ctx, c, p, name);
+  };
+  if (!wants_routing(config)) return one(config, path);
+  return make_routed<LanguageModel>(ProviderKind::llm, config, path, one,
+                                    [](auto routes) { return LlmFallback::create(std::move(routes)); });
 }
 Result<std::shared_ptr<TextToSpeech>> Registry::make_tts(const ProviderContext& ctx, const Json& config,
                                                          std::string_view path) const {
-  std::string name;
-  LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::tts, config, path, name));
-  return call_factory<TextToSpeech>(e->tts, ctx, config, path, name);
+  auto one = [&](const Json& c, std::string_view p) -> Result<std::shared_ptr<TextToSpeech>> {
+    std::string name;
+    LOQUI_ASSIGN_OR_RETURN(const Impl::Entry* e, impl_->find(ProviderKind::tts, c, p, name));
+    return call_factory<TextToSpeech>(e->tts, ctx, c, p, name);
+  };
+  if (!wants_routing(config)) return one(config, path);
+  return make_routed<TextToSpeech>(ProviderKind::tts, config, path, one,
+                                   [](auto routes) { return TtsFallback::create(std::move(routes)); });
 }
 
 bool Registry::contains(ProviderKind kind, std::string_view name) const {

@@ -3,13 +3,11 @@
 // profiles, failures on cue, configuration from JSON.
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <numbers>
-
 #include "loqui/audio/convert.hpp"
 #include "loqui/provider/mock.hpp"
 #include "loqui/provider/registry.hpp"
 #include "support/recording_observers.hpp"
+#include "support/virtual_session.hpp"
 
 namespace loqui {
 namespace {
@@ -21,36 +19,10 @@ using testing::RecordingSttObserver;
 using testing::RecordingTtsObserver;
 using testing::SttEvent;
 using testing::TtsEvent;
-
-TimePoint at_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
-
-struct VirtualSession {
-  std::unique_ptr<Runtime> rt = Runtime::create({.threads = 0, .time = TimeMode::virtual_time}).value();
-  std::shared_ptr<Strand> strand = rt->make_strand("call");
-  SessionContext ctx{.strand = strand, .session_id = "s1"};
-  void advance(Duration d) { ASSERT_TRUE(rt->advance_by(d).ok()); }
-  void run_until_quiet() { ASSERT_TRUE(rt->run_until_quiet(rt->now() + 60s).ok()); }
-};
-
-// 20 ms frames: `speech` of a 300 Hz tone, then `silence`, each sent at its real
-// position in time (virtual time advances 20 ms per frame). Stops at the first
-// frame the stream refuses and returns that status.
-Status feed(VirtualSession& s, SttStream& stream, Duration speech, Duration silence, int rate = 16000) {
-  const AudioFormat fmt = AudioFormat::pcm16(rate);
-  const std::int64_t n = fmt.samples_in(20ms);
-  std::vector<std::int16_t> buf(static_cast<std::size_t>(n));
-  static std::int64_t phase = 0;
-  for (Duration t{}; t < speech + silence; t += 20ms) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      buf[static_cast<std::size_t>(i)] =
-          t < speech ? static_cast<std::int16_t>(8000 * std::sin(2 * std::numbers::pi * 300 * (phase + i) / rate)) : 0;
-    }
-    phase += n;
-    if (Status st = stream.send_audio(AudioFrame::view(fmt, buf)); !st) return st;
-    s.advance(20ms);
-  }
-  return ok_status();
-}
+using testing::VirtualSession;
+using testing::at_ms;
+using testing::feed;
+using testing::user_says;
 
 // ---------------------------------------------------------------- STT
 
@@ -249,13 +221,6 @@ TEST(MockStt, CancelStopsEverythingAtOnce) {
 }
 
 // ---------------------------------------------------------------- LLM
-
-LlmRequest user_says(std::string text) {
-  LlmRequest r;
-  r.messages.push_back({.role = Role::system, .content = "You are a test."});
-  r.messages.push_back({.role = Role::user, .content = std::move(text)});
-  return r;
-}
 
 TEST(MockLlm, StreamsTokensOnTheLatencyProfile) {
   VirtualSession s;
