@@ -261,29 +261,50 @@ Status Registry::load_plugin(const std::filesystem::path& library) {
     const char* why = ::dlerror();
     return Error(errc::io_error, "plugin " + path + ": cannot load: " + (why ? why : "unknown error"));
   }
-  // Plugins are never unloaded (their code may still be referenced by providers).
+  // Until the plugin has registered, nothing references its code: unload it again
+  // on every refusal. After registration it is never unloaded (its factories and
+  // providers live in it).
+  auto refuse = [&](Error e) {
+    ::dlclose(handle);
+    return Status(std::move(e));
+  };
   using EntryFn = const PluginDescriptor* (*)();
   void* sym = ::dlsym(handle, LOQUI_PLUGIN_ENTRY_SYMBOL);
   if (!sym) {
-    return Error(errc::not_found, "plugin " + path + ": no entry point '" LOQUI_PLUGIN_ENTRY_SYMBOL "'");
+    return refuse(Error(errc::not_found, "plugin " + path + ": no entry point '" LOQUI_PLUGIN_ENTRY_SYMBOL
+                                         "' (is it a loqui provider plugin?)"));
   }
   EntryFn entry = nullptr;
   static_assert(sizeof(entry) == sizeof(sym));
   std::memcpy(&entry, &sym, sizeof entry);
-  const PluginDescriptor* d = entry();
-  if (!d) return Error(errc::provider_protocol, "plugin " + path + ": entry point returned null");
-  if (d->abi_version != kPluginAbiVersion) {
-    return Error(errc::not_supported, "plugin " + path + " ('" + (d->name ? d->name : "?") + "') was built for ABI " +
-                                          std::to_string(d->abi_version) + ", this loqui has ABI " +
-                                          std::to_string(kPluginAbiVersion));
+  const PluginDescriptor* d = nullptr;
+  try {
+    d = entry();
+  } catch (...) {
+    return refuse(Error(errc::provider_protocol, "plugin " + path + ": entry point threw"));
   }
-  if (!d->register_into) return Error(errc::provider_protocol, "plugin " + path + ": no register function");
+  if (!d) return refuse(Error(errc::provider_protocol, "plugin " + path + ": entry point returned null"));
+  // abi_version is the first member in every ABI version, so it is safe to read
+  // before anything else; the rest of the descriptor is only read if it matches.
+  if (d->abi_version != kPluginAbiVersion) {
+    return refuse(Error(errc::not_supported, "plugin " + path + " was built for loqui plugin ABI " +
+                                                 std::to_string(d->abi_version) + ", this loqui has ABI " +
+                                                 std::to_string(kPluginAbiVersion) + "; rebuild it against this loqui"));
+  }
+  if (!d->register_into) return refuse(Error(errc::provider_protocol, "plugin " + path + ": no register function"));
+  const std::string name = d->name ? d->name : "?";
   set_origin(path);
-  Status s = d->register_into(*this);
+  Status s = ok_status();
+  try {
+    s = d->register_into(*this);
+  } catch (const std::exception& e) {
+    s = Error(errc::provider_failed, std::string("register function threw: ") + e.what());
+  } catch (...) {
+    s = Error(errc::provider_failed, "register function threw");
+  }
   set_origin("code");
-  if (!s) return std::move(s).error().add_context("plugin " + path);
-  LOQUI_LOG_INFO("registry", "loaded plugin '{}' {} from {}", d->name ? d->name : "?", d->version ? d->version : "",
-                 path);
+  if (!s) return std::move(s).error().add_context("plugin " + path + " ('" + name + "')");
+  LOQUI_LOG_INFO("registry", "loaded plugin '{}' {} from {}", name, d->version ? d->version : "", path);
   return ok_status();
 }
 
