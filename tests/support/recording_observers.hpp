@@ -268,10 +268,16 @@ class RecordingTtsObserver final : public TtsObserver, public RecorderBase {
     std::copy_if(events.begin(), events.end(), std::back_inserter(out), [&](const TtsEvent& e) { return e.kind == kind; });
     return out;
   }
+  /// Word timings a consumer keeps: those of finished utterances and of the
+  /// current one since the last restart.
   std::vector<WordTiming> words() const {
     std::vector<WordTiming> out;
-    for (const auto& e : events)
+    std::size_t utterance_start = 0;
+    for (const auto& e : events) {
+      if (e.kind == TtsEvent::Kind::provider && e.restarted) out.resize(utterance_start);
+      if (e.kind == TtsEvent::Kind::done) utterance_start = out.size();
       if (e.kind == TtsEvent::Kind::words) out.insert(out.end(), e.words.begin(), e.words.end());
+    }
     return out;
   }
   int dones() const { return static_cast<int>(of(TtsEvent::Kind::done).size()); }
