@@ -29,4 +29,5 @@
 #include "loqui/provider/plugin.hpp"
 #include "loqui/net/retry.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
+#include "loqui/metrics/cost.hpp"
 #include "loqui/agent/events.hpp"
