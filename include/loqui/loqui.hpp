@@ -31,4 +31,5 @@
 #include "loqui/provider/fallback.hpp"
 #include "loqui/net/retry.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
+#include "loqui/metrics/cost.hpp"
 #include "loqui/agent/events.hpp"
