@@ -14,13 +14,16 @@
 //   //   loqui_add_test(myvendor_contract_test SOURCES contract_test.cpp
 //   //                  LIBS loqui_provider_contract LABELS myvendor)
 //   #include "support/provider_contract.hpp"
+//   namespace {
+//   using loqui::testing::TtsContract;        // the suite name must be unqualified
 //   using loqui::testing::TtsContractParam;
-//   INSTANTIATE_TEST_SUITE_P(MyVendor, loqui::testing::TtsContract,
+//   INSTANTIATE_TEST_SUITE_P(MyVendor, TtsContract,
 //       ::testing::Values(TtsContractParam{
 //           .name = "myvendor",
 //           .make = [](const loqui::ProviderContext& ctx) { return make_my_tts(ctx); },
 //           .options = {.format = loqui::AudioFormat::pcm16(24000)}}),
 //       loqui::testing::ContractName());
+//   }  // namespace
 // @endcode
 //
 // Every call into the provider runs inside a task on the session strand (as in
