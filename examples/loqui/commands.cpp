@@ -9,6 +9,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       providers_command(),
       resample_command(),
+      transcribe_command(),
+      say_command(),
   };
   return all;
 }

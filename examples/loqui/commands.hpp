@@ -7,4 +7,6 @@
 namespace loqui::cli {
 Command providers_command();
 Command resample_command();
+Command transcribe_command();
+Command say_command();
 }  // namespace loqui::cli

@@ -203,7 +203,7 @@ class MockSttStream final : public SttStream {
     if (state_ != State::open) return;
     Progress* p = utterance > 0 ? &progress_[static_cast<std::size_t>(utterance)] : nullptr;
     if (const MockFailure* f = p ? detail::find_mock_failure(opt_.failures, utterance) : nullptr;
-        f && f->mode != MockFailure::Mode::throw_exception && p->outputs >= f->after && !p->failed) {
+        f && f->mode != MockFailure::Mode::throw_exception && !p->failed && (p->outputs >= f->after || t.is_final)) {
       p->failed = true;
       switch (f->mode) {
         case MockFailure::Mode::error:

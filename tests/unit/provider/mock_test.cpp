@@ -160,6 +160,23 @@ TEST(MockStt, ErrorOnTheSecondUtteranceClosesTheStream) {
   EXPECT_EQ(after.error().code(), errc::closed);
 }
 
+TEST(MockStt, AFailureWithMoreOutputsThanTheUtteranceHasStrikesAtItsFinal) {
+  VirtualSession s;
+  MockSttOptions o;
+  o.transcripts = {{"short"}};
+  o.failures = {{.at = 1, .mode = MockFailure::Mode::error, .after = 5}};
+  auto stt = MockSpeechToText::create(o).value();
+  RecordingSttObserver obs(s.strand);
+  auto stream = stt->open(s.ctx, {}, obs).value();
+  ASSERT_TRUE(feed(s, *stream, 400ms, 100ms).ok());
+  stream->finalize();
+  s.run_until_quiet();
+  EXPECT_EQ(obs.interims().size(), 1u);
+  EXPECT_TRUE(obs.finals().empty());
+  ASSERT_EQ(obs.errors(), 1);
+  EXPECT_EQ(obs.of(SttEvent::Kind::error)[0].at, at_ms(500 + 150));
+}
+
 TEST(MockStt, HangGarbageAndThrowOnCue) {
   VirtualSession s;
   MockSttOptions o;
