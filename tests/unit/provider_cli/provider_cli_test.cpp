@@ -59,6 +59,14 @@ TEST_F(ProviderCli, ProvidersListsKindsAndCapabilities) {
   EXPECT_NE(err_.find("/nonexistent/lib.so: cannot load"), std::string::npos) << err_;
 }
 
+#ifdef LOQUI_FAQ_PLUGIN_PATH
+TEST_F(ProviderCli, LoadsTheGuidesExamplePlugin) {
+  ASSERT_EQ(run(std::string("providers --plugin ") + LOQUI_FAQ_PLUGIN_PATH), 0) << err_;
+  EXPECT_NE(out_.find("llm   faq            plugin    answers from a keyword table"), std::string::npos) << out_;
+  EXPECT_NE(out_.find(std::string("from ") + LOQUI_FAQ_PLUGIN_PATH), std::string::npos) << out_;
+}
+#endif
+
 TEST_F(ProviderCli, TranscribePrintsTheFinalTranscript) {
   write_tone("tone.wav", 8000);
   ASSERT_EQ(run("transcribe " + p("tone.wav") + R"( --stt mock --config '{"transcripts": ["book a table for two"]}')"), 0) << err_;
