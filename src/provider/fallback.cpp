@@ -88,6 +88,10 @@ TimePoint CircuitBreaker::reopens_at() const {
 
 namespace detail {
 
+void keep_common_formats(std::vector<AudioFormat>& formats, const std::vector<AudioFormat>& other) {
+  std::erase_if(formats, [&](const AudioFormat& f) { return std::find(other.begin(), other.end(), f) == other.end(); });
+}
+
 Result<RouteTable> RouteTable::build(ProviderKind kind, const std::vector<std::string>& names,
                                      std::vector<RouteOptions> options) {
   const std::string what = std::string(to_string(kind)) + " fallback";

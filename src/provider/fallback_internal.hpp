@@ -77,6 +77,45 @@ class RouteCursor {
   std::string last_label_;
 };
 
+/// What every Fallback provider builds from its routes: the providers, the route
+/// table and its info (name "fallback", description "a -> b", needs_real_time if
+/// any provider needs it).
+template <class P>
+struct RouteSet {
+  std::vector<std::shared_ptr<P>> providers;
+  RouteTable table;
+  ProviderInfo info;
+};
+
+template <class P>
+Result<RouteSet<P>> build_routes(ProviderKind kind, std::vector<Route<P>> routes) {
+  RouteSet<P> set;
+  std::vector<std::string> names;
+  std::vector<RouteOptions> options;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    if (!routes[i].provider) {
+      return Error(errc::invalid_argument,
+                   std::string(to_string(kind)) + " fallback: route " + std::to_string(i) + " has no provider");
+    }
+    names.push_back(routes[i].provider->info().name);
+    options.push_back(std::move(routes[i].options));
+    set.providers.push_back(std::move(routes[i].provider));
+  }
+  LOQUI_ASSIGN_OR_RETURN(set.table, RouteTable::build(kind, names, std::move(options)));
+  set.info.kind = kind;
+  set.info.name = "fallback";
+  std::string chain;
+  for (std::size_t i = 0; i < set.providers.size(); ++i) {
+    chain += (i ? " -> " : "") + set.table[i].label;
+    set.info.needs_real_time = set.info.needs_real_time || set.providers[i]->info().needs_real_time;
+  }
+  set.info.description = "fallback: " + chain;
+  return set;
+}
+
+/// Keeps the formats of `formats` that `other` lists too.
+void keep_common_formats(std::vector<AudioFormat>& formats, const std::vector<AudioFormat>& other);
+
 /// Runs `f` and turns an exception thrown by third-party code into an Error.
 template <class F>
 auto guarded(std::string_view what, F&& f) -> decltype(f()) {

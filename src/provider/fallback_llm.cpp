@@ -7,10 +7,7 @@
 
 namespace loqui {
 
-struct LlmFallback::Impl {
-  std::vector<std::shared_ptr<LanguageModel>> providers;
-  detail::RouteTable table;
-};
+struct LlmFallback::Impl : detail::RouteSet<LanguageModel> {};
 
 namespace {
 
@@ -220,33 +217,19 @@ LlmFallback::~LlmFallback() = default;
 
 Result<std::shared_ptr<LlmFallback>> LlmFallback::create(std::vector<Route<LanguageModel>> routes) {
   auto impl = std::make_shared<Impl>();
-  std::vector<std::string> names;
-  std::vector<RouteOptions> options;
-  for (std::size_t i = 0; i < routes.size(); ++i) {
-    if (!routes[i].provider)
-      return Error(errc::invalid_argument, "llm fallback: route " + std::to_string(i) + " has no provider");
-    names.push_back(routes[i].provider->info().name);
-    options.push_back(routes[i].options);
-    impl->providers.push_back(routes[i].provider);
-  }
-  LOQUI_ASSIGN_OR_RETURN(impl->table, detail::RouteTable::build(ProviderKind::llm, names, std::move(options)));
+  LOQUI_ASSIGN_OR_RETURN(static_cast<detail::RouteSet<LanguageModel>&>(*impl),
+                         detail::build_routes(ProviderKind::llm, std::move(routes)));
   std::shared_ptr<LlmFallback> fb(new LlmFallback());
-  fb->info_.kind = ProviderKind::llm;
-  fb->info_.name = "fallback";
-  std::string chain;
+  fb->info_ = impl->info;
   LlmCapabilities caps = impl->providers[0]->capabilities();
-  for (std::size_t i = 0; i < impl->providers.size(); ++i) {
-    const auto& p = *impl->providers[i];
-    chain += (i ? " -> " : "") + impl->table[i].label;
-    fb->info_.needs_real_time = fb->info_.needs_real_time || p.info().needs_real_time;
-    const LlmCapabilities& c = p.capabilities();
+  for (const auto& p : impl->providers) {
+    const LlmCapabilities& c = p->capabilities();
     caps.tool_calling = caps.tool_calling && c.tool_calling;
     caps.parallel_tool_calls = caps.parallel_tool_calls && c.parallel_tool_calls;
     caps.reports_usage = caps.reports_usage && c.reports_usage;
     if (c.context_tokens > 0 && (caps.context_tokens == 0 || c.context_tokens < caps.context_tokens))
       caps.context_tokens = c.context_tokens;
   }
-  fb->info_.description = "fallback: " + chain;
   fb->capabilities_ = caps;
   fb->impl_ = std::move(impl);
   return fb;

@@ -4,15 +4,13 @@
 #include <algorithm>
 #include <deque>
 
-#include "provider/fallback_internal.hpp"
-#include "provider/scheduled_calls.hpp"
+#include <optional>
+
+#include "provider/switching_stream.hpp"
 
 namespace loqui {
 
-struct SttFallback::Impl {
-  std::vector<std::shared_ptr<SpeechToText>> providers;
-  detail::RouteTable table;
-};
+struct SttFallback::Impl : detail::RouteSet<SpeechToText> {};
 
 namespace {
 
@@ -28,33 +26,23 @@ class SttRelay final : public SttObserver {
   void on_error(const Error& error) override;
 };
 
-class FallbackSttStream final : public SttStream {
+class FallbackSttStream final
+    : public SttStream,
+      public detail::SwitchingStream<FallbackSttStream, SttStream, SttObserver, SttRelay> {
+  using Base = detail::SwitchingStream<FallbackSttStream, SttStream, SttObserver, SttRelay>;
+  friend Base;
+
  public:
+  static constexpr std::string_view kKind = "stt";
+
   FallbackSttStream(std::shared_ptr<SttFallback::Impl> impl, const SessionContext& session,
                     const SttStreamOptions& options, SttObserver& observer)
-      : impl_(std::move(impl)),
-        ctx_(session),
+      : Base(impl->table, session, observer),
+        impl_(std::move(impl)),
         options_(options),
-        observer_(&observer),
-        cursor_(impl_->table),
-        replay_limit_samples_(options.format.samples_in(impl_->table[0].options.replay_limit)),
-        watchdog_(session.strand),
-        deferred_(session.strand) {
-    relay_.stream = this;
-  }
+        replay_limit_samples_(options.format.samples_in(impl_->table[0].options.replay_limit)) {}
 
-  ~FallbackSttStream() override {
-    cancel();
-    detail::guarded_void("stt stream destructor", [&] {
-      stream_.reset();
-      graveyard_.clear();
-    });
-  }
-
-  Status start() {
-    if (open_next()) return ok_status();
-    return cursor_.exhausted();
-  }
+  ~FallbackSttStream() override { release_streams(); }
 
   Status send_audio(const AudioFrame& frame) override {
     if (closed_) return Error(errc::closed, "stt fallback: stream is closed");
@@ -74,7 +62,7 @@ class FallbackSttStream final : public SttStream {
       stream_->finalize();
       return ok_status();
     });
-    if (finalize_points_.size() == 1) arm_watchdog();
+    if (finalize_points_.size() == 1) watch();
   }
 
   void set_hints(const RecognitionHints& hints) override {
@@ -87,22 +75,15 @@ class FallbackSttStream final : public SttStream {
   }
 
   void cancel() noexcept override {
-    if (closed_) return;
-    closed_ = true;
-    ++attempt_;
-    watchdog_.cancel();
-    deferred_.clear();
     buffer_.clear();
-    if (stream_) detail::guarded_void("stt cancel", [&] { stream_->cancel(); });
-    cursor_.abandon();
+    close();
   }
 
   // ---- from the relay
   void transcript(std::uint64_t attempt, const Transcript& in) {
     if (!active(attempt)) return;
     if (in.audio_end < in.audio_start) {
-      fail(Error(errc::provider_protocol, "stt '" + cursor_.route().label + "': transcript ends before it starts")
-               .set_provider(cursor_.route().label));
+      fail(tagged(Error(errc::provider_protocol, what() + ": transcript ends before it starts")));
       return;
     }
     Transcript t = in;
@@ -117,9 +98,9 @@ class FallbackSttStream final : public SttStream {
     if (t.from_finalize && !finalize_points_.empty()) {
       trim(finalize_points_.front());
       finalize_points_.pop_front();
-      cursor_.succeed(ctx_.strand->now());
+      cursor_.succeed(now());
       watchdog_.cancel();
-      if (!finalize_points_.empty()) arm_watchdog();
+      watch();
     }
     observer_->on_transcript(t);
   }
@@ -130,10 +111,7 @@ class FallbackSttStream final : public SttStream {
     if (active(attempt)) observer_->on_utterance_end(offset + offset_duration());
   }
   void error(std::uint64_t attempt, const Error& e) {
-    if (!active(attempt)) return;
-    Error tagged = e;
-    if (tagged.provider().empty()) tagged.set_provider(cursor_.route().label);
-    fail(tagged);
+    if (active(attempt)) fail(tagged(e));
   }
 
  private:
@@ -142,16 +120,7 @@ class FallbackSttStream final : public SttStream {
     std::int64_t start;  // first sample, on this stream's timeline
   };
 
-  bool active(std::uint64_t attempt) const noexcept { return !closed_ && !failing_ && attempt == attempt_; }
   Duration offset_duration() const { return options_.format.duration_of(offset_); }
-
-  bool announce(std::uint64_t attempt) {
-    if (announced_) return true;
-    announced_ = true;
-    observer_->on_provider(cursor_.route().label, restarted_);
-    restarted_ = false;
-    return active(attempt);
-  }
 
   // Results of a replacement provider count from the replay start.
   void shift(Transcript& t) const {
@@ -170,9 +139,8 @@ class FallbackSttStream final : public SttStream {
       pool_ = std::make_unique<FramePool>(
           FramePool::Options{.buffer_bytes = std::max<std::size_t>(frame.bytes().size(), 320), .preallocate = 0});
     }
-    const std::int64_t n = frame.sample_count();
     buffer_.push_back({pool_->copy(frame), samples_});
-    samples_ += n;
+    samples_ += frame.sample_count();
     while (!buffer_.empty() && samples_ - buffer_.front().start > replay_limit_samples_) buffer_.pop_front();
   }
 
@@ -182,128 +150,61 @@ class FallbackSttStream final : public SttStream {
       buffer_.pop_front();
   }
 
-  template <class F>
-  void forward(F&& f) {
-    if (failing_ || !stream_) return;  // the deferred switch replays the buffer
-    Status st = detail::guarded("stt '" + cursor_.route().label + "'", f);
-    if (st) return;
-    Error e = std::move(st).error();
-    if (e.provider().empty()) e.set_provider(cursor_.route().label);
-    failing_ = true;
-    deferred_.after(Duration::zero(), [this, e = std::make_shared<Error>(std::move(e))] {
-      failing_ = false;
-      fail(*e);
-    });
+  // ---- SwitchingStream hooks
+  Result<std::unique_ptr<SttStream>> open_route(std::size_t i) {
+    const std::string label = what();
+    LOQUI_ASSIGN_OR_RETURN(std::unique_ptr<SttStream> s, detail::guarded(label + " open", [&] {
+                             return impl_->providers[i]->open(ctx_, options_, relay_);
+                           }));
+    // Replay: the new stream's time zero is the first kept sample.
+    offset_ = buffer_.empty() ? samples_ : buffer_.front().start;
+    Status st = ok_status();
+    for (const Kept& k : buffer_) {
+      st = detail::guarded(label + " send_audio", [&] { return s->send_audio(k.frame); });
+      if (!st) break;
+    }
+    if (st && hints_) {
+      st = detail::guarded(label + " set_hints", [&] {
+        s->set_hints(*hints_);
+        return ok_status();
+      });
+    }
+    for (std::size_t f = 0; st && f < finalize_points_.size(); ++f) {
+      st = detail::guarded(label + " finalize", [&] {
+        s->finalize();
+        return ok_status();
+      });
+    }
+    if (!st) {
+      retire(std::move(s));
+      return std::move(st).error();
+    }
+    return s;
   }
+  bool take_discard() { return std::exchange(interim_delivered_, false); }
+  void drop_pending() { buffer_.clear(); }
 
-  void arm_watchdog() {
-    const Duration limit = cursor_.route().options.first_output_timeout;
+  // Watchdog: the final answering the oldest unanswered finalize().
+  void watch() {
+    const Duration limit = route().options.first_output_timeout;
     if (limit <= Duration::zero() || finalize_points_.empty()) return;
     const std::uint64_t attempt = attempt_;
     (void)watchdog_.arm(limit, [this, attempt, limit] {
       if (!active(attempt)) return;
-      const std::string& label = cursor_.route().label;
-      fail(Error(errc::timeout, "stt '" + label + "': no final transcript within " +
-                                    std::to_string(limit.count() / 1'000'000) + " ms of finalize()")
-               .set_provider(label));
+      fail(tagged(Error(errc::timeout, what() + ": no final transcript within " +
+                                           std::to_string(limit.count() / 1'000'000) + " ms of finalize()")));
     });
-  }
-
-  bool open_next() {
-    for (;;) {
-      const int i = cursor_.next(ctx_.strand->now());
-      if (i < 0) return false;
-      const std::string& label = cursor_.route().label;
-      ++attempt_;
-      relay_.attempt = attempt_;
-      announced_ = false;
-      auto opened = detail::guarded("stt '" + label + "' open", [&] {
-        return impl_->providers[static_cast<std::size_t>(i)]->open(ctx_, options_, relay_);
-      });
-      if (!opened) {
-        cursor_.fail(ctx_.strand->now(), std::move(opened).error().set_provider(label));
-        continue;
-      }
-      std::unique_ptr<SttStream> s = std::move(opened).value();
-      // Replay: the new stream's time zero is the first buffered sample.
-      offset_ = buffer_.empty() ? samples_ : buffer_.front().start;
-      Status st = ok_status();
-      for (const Kept& k : buffer_) {
-        st = detail::guarded("stt '" + label + "' send_audio", [&] { return s->send_audio(k.frame); });
-        if (!st) break;
-      }
-      if (st && hints_) {
-        st = detail::guarded("stt '" + label + "' set_hints", [&] {
-          s->set_hints(*hints_);
-          return ok_status();
-        });
-      }
-      for (std::size_t f = 0; st && f < finalize_points_.size(); ++f) {
-        st = detail::guarded("stt '" + label + "' finalize", [&] {
-          s->finalize();
-          return ok_status();
-        });
-      }
-      if (!st) {
-        retire(std::move(s));
-        Error e = std::move(st).error();
-        if (e.provider().empty()) e.set_provider(label);
-        cursor_.fail(ctx_.strand->now(), e);
-        continue;
-      }
-      stream_ = std::move(s);
-      return true;
-    }
-  }
-
-  void retire(std::unique_ptr<SttStream> s) {
-    if (!s) return;
-    detail::guarded_void("stt cancel", [&] { s->cancel(); });
-    graveyard_.push_back(std::move(s));
-    deferred_.after(Duration::zero(), [this] {
-      detail::guarded_void("stt stream destructor", [&] { graveyard_.clear(); });
-    });
-  }
-
-  void fail(const Error& e) {
-    watchdog_.cancel();
-    ++attempt_;
-    retire(std::move(stream_));
-    cursor_.fail(ctx_.strand->now(), e);
-    const bool restarted = interim_delivered_;
-    interim_delivered_ = false;
-    if (open_next()) {
-      restarted_ = restarted_ || restarted;
-      arm_watchdog();
-      return;
-    }
-    closed_ = true;
-    buffer_.clear();
-    observer_->on_error(cursor_.exhausted());
   }
 
   std::shared_ptr<SttFallback::Impl> impl_;
-  SessionContext ctx_;
   SttStreamOptions options_;
-  SttObserver* observer_;
-  detail::RouteCursor cursor_;
   std::int64_t replay_limit_samples_;
-  SttRelay relay_;
-  std::unique_ptr<SttStream> stream_;
-  std::vector<std::unique_ptr<SttStream>> graveyard_;
-  Timer watchdog_;
-  detail::ScheduledCalls deferred_;
   std::unique_ptr<FramePool> pool_;
-  std::deque<Kept> buffer_;                  // audio after the last final, for replay
+  std::deque<Kept> buffer_;                   // audio after the last final, for replay
   std::deque<std::int64_t> finalize_points_;  // stream sample of each unanswered finalize()
   std::optional<RecognitionHints> hints_;
   std::int64_t samples_ = 0;  // audio received, in samples
   std::int64_t offset_ = 0;   // where the current provider's time zero is
-  std::uint64_t attempt_ = 0;
-  bool closed_ = false;
-  bool failing_ = false;
-  bool announced_ = false;
-  bool restarted_ = false;
   bool interim_delivered_ = false;  // interim results of the current utterance were delivered
 };
 
@@ -318,29 +219,14 @@ SttFallback::~SttFallback() = default;
 
 Result<std::shared_ptr<SttFallback>> SttFallback::create(std::vector<Route<SpeechToText>> routes) {
   auto impl = std::make_shared<Impl>();
-  std::vector<std::string> names;
-  std::vector<RouteOptions> options;
-  for (std::size_t i = 0; i < routes.size(); ++i) {
-    if (!routes[i].provider)
-      return Error(errc::invalid_argument, "stt fallback: route " + std::to_string(i) + " has no provider");
-    names.push_back(routes[i].provider->info().name);
-    options.push_back(routes[i].options);
-    impl->providers.push_back(routes[i].provider);
-  }
-  LOQUI_ASSIGN_OR_RETURN(impl->table, detail::RouteTable::build(ProviderKind::stt, names, std::move(options)));
+  LOQUI_ASSIGN_OR_RETURN(static_cast<detail::RouteSet<SpeechToText>&>(*impl),
+                         detail::build_routes(ProviderKind::stt, std::move(routes)));
   std::shared_ptr<SttFallback> fb(new SttFallback());
-  fb->info_.kind = ProviderKind::stt;
-  fb->info_.name = "fallback";
+  fb->info_ = impl->info;
   SttCapabilities caps = impl->providers[0]->capabilities();
-  std::string chain;
-  for (std::size_t i = 0; i < impl->providers.size(); ++i) {
-    const auto& p = *impl->providers[i];
-    chain += (i ? " -> " : "") + impl->table[i].label;
-    fb->info_.needs_real_time = fb->info_.needs_real_time || p.info().needs_real_time;
-    const SttCapabilities& c = p.capabilities();
-    std::erase_if(caps.input_formats, [&](const AudioFormat& f) {
-      return std::find(c.input_formats.begin(), c.input_formats.end(), f) == c.input_formats.end();
-    });
+  for (const auto& p : impl->providers) {
+    const SttCapabilities& c = p->capabilities();
+    detail::keep_common_formats(caps.input_formats, c.input_formats);
     caps.interim_results = caps.interim_results && c.interim_results;
     caps.word_timings = caps.word_timings && c.word_timings;
     caps.vendor_endpointing = caps.vendor_endpointing && c.vendor_endpointing;
@@ -348,9 +234,8 @@ Result<std::shared_ptr<SttFallback>> SttFallback::create(std::vector<Route<Speec
     caps.recognition_hints = caps.recognition_hints && c.recognition_hints;
   }
   if (caps.input_formats.empty()) {
-    return Error(errc::invalid_config, "stt fallback (" + chain + "): the providers accept no input format in common");
+    return Error(errc::invalid_config, "stt " + impl->info.description + ": the providers accept no input format in common");
   }
-  fb->info_.description = "fallback: " + chain;
   fb->capabilities_ = std::move(caps);
   fb->impl_ = std::move(impl);
   return fb;

@@ -87,6 +87,44 @@ std::optional<AudioFormat> unlisted_format(const std::vector<AudioFormat>& liste
   return std::nullopt;
 }
 
+// A provider built from the param's factory, an observer recording on the
+// session strand, and the stream under test (opened with the param's options).
+template <class Provider, class Stream, class Param, class Observer>
+struct StreamFixture {
+  const Param& p;
+  ContractRuntime rt;
+  std::shared_ptr<Provider> provider;
+  Observer obs;
+  std::unique_ptr<Stream> stream;
+
+  explicit StreamFixture(const Param& param) : p(param), rt(param.timing), obs(rt.strand()) {
+    auto made = p.make(rt.provider_context());
+    if (!made) {
+      ADD_FAILURE() << "cannot make the provider: " << made.error().to_string();
+      return;
+    }
+    provider = std::move(made).value();
+  }
+  ~StreamFixture() {
+    rt.on_strand([&] { stream.reset(); });
+  }
+  bool open() {
+    if (!provider) return false;
+    bool ok = false;
+    rt.on_strand([&] {
+      CallGuard g(obs.calls());
+      auto r = provider->open(rt.session(), p.options, obs);
+      if (!r) {
+        ADD_FAILURE() << "open failed: " << r.error().to_string();
+        return;
+      }
+      stream = std::move(r).value();
+      ok = true;
+    });
+    return ok;
+  }
+};
+
 // ---------------------------------------------------------------- STT
 
 std::vector<std::int16_t> default_speech(const AudioFormat& format) {
@@ -101,40 +139,8 @@ std::vector<std::int16_t> default_speech(const AudioFormat& format) {
   return pcm;
 }
 
-struct SttFixture {
-  const SttContractParam& p;
-  ContractRuntime rt;
-  std::shared_ptr<SpeechToText> stt;
-  RecordingSttObserver obs;
-  std::unique_ptr<SttStream> stream;
-
-  explicit SttFixture(const SttContractParam& param)
-      : p(param), rt(param.timing), obs(rt.strand()) {
-    auto made = p.make(rt.provider_context());
-    if (!made) {
-      ADD_FAILURE() << "cannot make the provider: " << made.error().to_string();
-      return;
-    }
-    stt = std::move(made).value();
-  }
-  ~SttFixture() {
-    rt.on_strand([&] { stream.reset(); });
-  }
-  bool open() {
-    if (!stt) return false;
-    bool ok = false;
-    rt.on_strand([&] {
-      CallGuard g(obs.calls());
-      auto r = stt->open(rt.session(), p.options, obs);
-      if (!r) {
-        ADD_FAILURE() << "open failed: " << r.error().to_string();
-        return;
-      }
-      stream = std::move(r).value();
-      ok = true;
-    });
-    return ok;
-  }
+struct SttFixture : StreamFixture<SpeechToText, SttStream, SttContractParam, RecordingSttObserver> {
+  using StreamFixture::StreamFixture;
   // Sends `pcm` in 20 ms frames, one strand task each, then finalize().
   void speak(const std::vector<std::int16_t>& pcm, bool finalize = true) {
     const std::size_t frame = static_cast<std::size_t>(p.options.format.samples_in(std::chrono::milliseconds(20)) *
@@ -237,8 +243,8 @@ TEST_P(SttContract, DestroyingTheStreamStopsCallbacks) {
 
 TEST_P(SttContract, RefusesFormatsItDoesNotList) {
   SttFixture f(GetParam());
-  ASSERT_TRUE(f.stt);
-  const auto& caps = f.stt->capabilities();
+  ASSERT_TRUE(f.provider);
+  const auto& caps = f.provider->capabilities();
   EXPECT_FALSE(caps.input_formats.empty()) << "capabilities list no input format";
   EXPECT_NE(std::find(caps.input_formats.begin(), caps.input_formats.end(), f.p.options.format),
             caps.input_formats.end())
@@ -246,7 +252,7 @@ TEST_P(SttContract, RefusesFormatsItDoesNotList) {
   auto other = unlisted_format(caps.input_formats);
   ASSERT_TRUE(other);
   f.rt.on_strand([&] {
-    auto r = f.stt->open(f.rt.session(), {.format = *other}, f.obs);
+    auto r = f.provider->open(f.rt.session(), {.format = *other}, f.obs);
     ASSERT_FALSE(r.ok()) << "opened with unlisted format " << other->to_string();
     EXPECT_EQ(r.error().code(), errc::format_mismatch) << r.error().to_string();
   });
@@ -407,39 +413,8 @@ TEST_P(LlmContract, DestroyingTheSessionStopsCallbacks) {
 
 namespace {
 
-struct TtsFixture {
-  const TtsContractParam& p;
-  ContractRuntime rt;
-  std::shared_ptr<TextToSpeech> tts;
-  RecordingTtsObserver obs;
-  std::unique_ptr<TtsStream> stream;
-
-  explicit TtsFixture(const TtsContractParam& param) : p(param), rt(param.timing), obs(rt.strand()) {
-    auto made = p.make(rt.provider_context());
-    if (!made) {
-      ADD_FAILURE() << "cannot make the provider: " << made.error().to_string();
-      return;
-    }
-    tts = std::move(made).value();
-  }
-  ~TtsFixture() {
-    rt.on_strand([&] { stream.reset(); });
-  }
-  bool open() {
-    if (!tts) return false;
-    bool ok = false;
-    rt.on_strand([&] {
-      CallGuard g(obs.calls());
-      auto r = tts->open(rt.session(), p.options, obs);
-      if (!r) {
-        ADD_FAILURE() << "open failed: " << r.error().to_string();
-        return;
-      }
-      stream = std::move(r).value();
-      ok = true;
-    });
-    return ok;
-  }
+struct TtsFixture : StreamFixture<TextToSpeech, TtsStream, TtsContractParam, RecordingTtsObserver> {
+  using StreamFixture::StreamFixture;
   void say(std::string_view text, bool flush = true) {
     rt.on_strand([&] {
       CallGuard g(obs.calls());
@@ -481,7 +456,7 @@ TEST_P(TtsContract, SpeaksInTheRequestedFormatWithOneDone) {
   ASSERT_EQ(f.obs.utterances.size(), 1u);
   EXPECT_GT(rms_dbfs(f.obs.utterances[0]), -60.0) << "the audio is silent";
   // Word timings, when declared: in order, inside the audio.
-  if (f.tts->capabilities().word_timings) {
+  if (f.provider->capabilities().word_timings) {
     const auto words = f.obs.words();
     EXPECT_FALSE(words.empty()) << "word timings are declared but none arrived";
     Duration last{};
@@ -589,8 +564,8 @@ TEST_P(TtsContract, DestroyingTheStreamMidUtteranceStopsCallbacks) {
 
 TEST_P(TtsContract, RefusesFormatsItDoesNotList) {
   TtsFixture f(GetParam());
-  ASSERT_TRUE(f.tts);
-  const auto& caps = f.tts->capabilities();
+  ASSERT_TRUE(f.provider);
+  const auto& caps = f.provider->capabilities();
   EXPECT_FALSE(caps.output_formats.empty()) << "capabilities list no output format";
   EXPECT_NE(std::find(caps.output_formats.begin(), caps.output_formats.end(), f.p.options.format),
             caps.output_formats.end())
@@ -600,7 +575,7 @@ TEST_P(TtsContract, RefusesFormatsItDoesNotList) {
   f.rt.on_strand([&] {
     TtsStreamOptions o = f.p.options;
     o.format = *other;
-    auto r = f.tts->open(f.rt.session(), o, f.obs);
+    auto r = f.provider->open(f.rt.session(), o, f.obs);
     ASSERT_FALSE(r.ok()) << "opened with unlisted format " << other->to_string();
     EXPECT_EQ(r.error().code(), errc::format_mismatch) << r.error().to_string();
   });
