@@ -123,6 +123,31 @@ struct StreamFixture {
     });
     return ok;
   }
+  /// Destroys the stream on the strand: nothing may arrive afterwards.
+  void destroy_and_check() {
+    rt.on_strand([&] {
+      stream.reset();
+      obs.cancelled = true;
+    });
+    rt.settle();
+    EXPECT_EQ(obs.after_cancel, 0) << "callbacks after the stream was destroyed";
+  }
+  /// `formats` (the provider's list) holds the param's format, and opening with
+  /// a format it does not list fails with format_mismatch.
+  void check_formats(const std::vector<AudioFormat>& formats) {
+    EXPECT_FALSE(formats.empty()) << "the capabilities list no format";
+    EXPECT_NE(std::find(formats.begin(), formats.end(), p.options.format), formats.end())
+        << "the contract's format is not among the provider's formats";
+    auto other = unlisted_format(formats);
+    ASSERT_TRUE(other);
+    rt.on_strand([&] {
+      auto o = p.options;
+      o.format = *other;
+      auto r = provider->open(rt.session(), o, obs);
+      ASSERT_FALSE(r.ok()) << "opened with unlisted format " << other->to_string();
+      EXPECT_EQ(r.error().code(), errc::format_mismatch) << r.error().to_string();
+    });
+  }
 };
 
 // ---------------------------------------------------------------- STT
@@ -233,29 +258,13 @@ TEST_P(SttContract, DestroyingTheStreamStopsCallbacks) {
   SttFixture f(GetParam());
   ASSERT_TRUE(f.open());
   f.speak(f.speech(), /*finalize=*/true);
-  f.rt.on_strand([&] {
-    f.stream.reset();
-    f.obs.cancelled = true;
-  });
-  f.rt.settle();
-  EXPECT_EQ(f.obs.after_cancel, 0) << "callbacks after the stream was destroyed";
+  f.destroy_and_check();
 }
 
 TEST_P(SttContract, RefusesFormatsItDoesNotList) {
   SttFixture f(GetParam());
   ASSERT_TRUE(f.provider);
-  const auto& caps = f.provider->capabilities();
-  EXPECT_FALSE(caps.input_formats.empty()) << "capabilities list no input format";
-  EXPECT_NE(std::find(caps.input_formats.begin(), caps.input_formats.end(), f.p.options.format),
-            caps.input_formats.end())
-      << "the contract's format is not among the provider's input formats";
-  auto other = unlisted_format(caps.input_formats);
-  ASSERT_TRUE(other);
-  f.rt.on_strand([&] {
-    auto r = f.provider->open(f.rt.session(), {.format = *other}, f.obs);
-    ASSERT_FALSE(r.ok()) << "opened with unlisted format " << other->to_string();
-    EXPECT_EQ(r.error().code(), errc::format_mismatch) << r.error().to_string();
-  });
+  f.check_formats(f.provider->capabilities().input_formats);
   ASSERT_TRUE(f.open());
   f.rt.on_strand([&] {
     const AudioFormat wrong = AudioFormat::pcm16(f.p.options.format.sample_rate_hz == 16000 ? 8000 : 16000);
@@ -554,31 +563,13 @@ TEST_P(TtsContract, DestroyingTheStreamMidUtteranceStopsCallbacks) {
   ASSERT_TRUE(f.open());
   f.say(f.p.text + " " + f.p.text);
   ASSERT_TRUE(f.rt.run_until([&] { return f.obs.first(TtsEvent::Kind::audio) || f.obs.errors() > 0; }));
-  f.rt.on_strand([&] {
-    f.stream.reset();
-    f.obs.cancelled = true;
-  });
-  f.rt.settle();
-  EXPECT_EQ(f.obs.after_cancel, 0) << "callbacks after the stream was destroyed";
+  f.destroy_and_check();
 }
 
 TEST_P(TtsContract, RefusesFormatsItDoesNotList) {
   TtsFixture f(GetParam());
   ASSERT_TRUE(f.provider);
-  const auto& caps = f.provider->capabilities();
-  EXPECT_FALSE(caps.output_formats.empty()) << "capabilities list no output format";
-  EXPECT_NE(std::find(caps.output_formats.begin(), caps.output_formats.end(), f.p.options.format),
-            caps.output_formats.end())
-      << "the contract's format is not among the provider's output formats";
-  auto other = unlisted_format(caps.output_formats);
-  ASSERT_TRUE(other);
-  f.rt.on_strand([&] {
-    TtsStreamOptions o = f.p.options;
-    o.format = *other;
-    auto r = f.provider->open(f.rt.session(), o, f.obs);
-    ASSERT_FALSE(r.ok()) << "opened with unlisted format " << other->to_string();
-    EXPECT_EQ(r.error().code(), errc::format_mismatch) << r.error().to_string();
-  });
+  f.check_formats(f.provider->capabilities().output_formats);
 }
 
 }  // namespace loqui::testing
