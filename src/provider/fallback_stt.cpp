@@ -40,7 +40,9 @@ class FallbackSttStream final
       : Base(impl->table, session, observer),
         impl_(std::move(impl)),
         options_(options),
-        replay_limit_samples_(options.format.samples_in(impl_->table[0].options.replay_limit)) {}
+        replay_limit_samples_(options.format.samples_in(impl_->table[0].options.replay_limit)) {
+    relay_.stream = this;
+  }
 
   ~FallbackSttStream() override { release_streams(); }
 

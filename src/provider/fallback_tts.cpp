@@ -37,7 +37,9 @@ class FallbackTtsStream final
 
   FallbackTtsStream(std::shared_ptr<TtsFallback::Impl> impl, const SessionContext& session,
                     const TtsStreamOptions& options, TtsObserver& observer)
-      : Base(impl->table, session, observer), impl_(std::move(impl)), options_(options) {}
+      : Base(impl->table, session, observer), impl_(std::move(impl)), options_(options) {
+    relay_.stream = this;
+  }
 
   ~FallbackTtsStream() override { release_streams(); }
 

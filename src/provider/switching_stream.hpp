@@ -16,7 +16,8 @@
 namespace loqui::detail {
 
 /// CRTP base. `Relay` is the observer handed to provider streams (it forwards
-/// to Derived, tagged with `attempt`). Derived provides:
+/// to Derived, tagged with `attempt`; Derived's constructor points
+/// `relay_.stream` at itself). Derived provides:
 ///   static constexpr std::string_view kKind;                  // "stt", "tts"
 ///   Result<std::unique_ptr<Stream>> open_route(std::size_t i); // open route i and replay
 ///   bool take_discard();    // was output delivered that the switch voids? (and reset)
@@ -34,9 +35,7 @@ class SwitchingStream {
 
  protected:
   SwitchingStream(RouteTable& table, const SessionContext& session, Observer& observer)
-      : ctx_(session), observer_(&observer), cursor_(table), watchdog_(session.strand), deferred_(session.strand) {
-    relay_.stream = static_cast<Derived*>(this);
-  }
+      : ctx_(session), observer_(&observer), cursor_(table), watchdog_(session.strand), deferred_(session.strand) {}
   ~SwitchingStream() {
     close();
     release_streams();

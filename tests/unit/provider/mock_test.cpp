@@ -148,7 +148,7 @@ TEST(MockStt, ErrorOnTheSecondUtteranceClosesTheStream) {
   EXPECT_EQ(fed.error().code(), errc::closed);
   s.run_until_quiet();
   ASSERT_EQ(obs.errors(), 1);
-  const Error& e = obs.of(SttEvent::Kind::error)[0].error;
+  const Error e = obs.of(SttEvent::Kind::error)[0].error;
   EXPECT_EQ(e.code(), errc::provider_unavailable);
   EXPECT_EQ(e.provider(), "primary");
   // One interim of utterance 2 was delivered before the failure.
