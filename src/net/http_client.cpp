@@ -519,7 +519,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
 
   void mark_rx(State& st) {
     st.last_rx = runtime.now();
-    st.got_first_byte = true;
+    if (!st.got_first_byte) {
+      // The deadline switches from first-byte to idle, which may be sooner. Later
+      // bytes only move it later: the timer then re-arms itself lazily.
+      st.got_first_byte = true;
+      arm_deadline(st);
+    }
   }
 
   void arm_deadline(State& st) {
