@@ -341,6 +341,7 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
     queue_.clear();
     text_.clear();
     carry_.reset();
+    utterance_done_ = true;
   }
 
   void cancel() noexcept override {
@@ -384,7 +385,8 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
       req.headers.push_back({"Content-Type", "application/json"});
       req.body = body.dump();
       req.retry_seed = ++requests_;
-      samples_out_ = 0;
+      if (utterance_done_) samples_out_ = 0;  // timestamps continue across pieces of one utterance
+      utterance_done_ = p.last_of_utterance;
       carry_.reset();
       auto t = http_->start(session_.strand, std::move(req), *this);
       if (!t) {
@@ -439,6 +441,7 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
   void on_error(const Error& error) override {
     transfer_ = HttpTransfer();
     // The rest of this utterance is lost with it.
+    utterance_done_ = true;
     while (!queue_.empty()) {
       const bool last = queue_.front().last_of_utterance;
       queue_.pop_front();
@@ -467,6 +470,7 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
   std::vector<std::int16_t> scratch_;
   std::optional<char> carry_;
   std::int64_t samples_out_ = 0;
+  bool utterance_done_ = true;  // the next request starts a new utterance
   bool posted_ = false;
   bool announced_ = false;
   std::uint64_t requests_ = 0;
