@@ -176,6 +176,10 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   std::optional<asio::steady_timer> multi_timer;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketCtx>> sockets;
   std::unordered_map<State*, std::shared_ptr<State>> transfers;
+  // Idle easy handles, reset and reused: saves curl's per-handle setup (buffers,
+  // option defaults) on every request.
+  std::vector<CURL*> spare_easy;
+  static constexpr std::size_t kMaxSpareEasy = 32;
   std::atomic<bool> closed{false};
   bool shut_down = false;
   bool streak_warned = false;
@@ -217,6 +221,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       release(*st);
     }
     if (multi_timer) multi_timer->cancel();
+    for (CURL* e : spare_easy) curl_easy_cleanup(e);
+    spare_easy.clear();
     if (multi) {
       curl_multi_cleanup(multi);  // closes pooled connections through on_close_socket
       multi = nullptr;
@@ -440,7 +446,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   Status configure(State& st) {
-    st.easy = curl_easy_init();
+    if (!spare_easy.empty()) {
+      st.easy = spare_easy.back();
+      spare_easy.pop_back();
+    } else {
+      st.easy = curl_easy_init();
+    }
     if (!st.easy) return Error(errc::internal, "HttpClient: curl_easy_init failed");
     n_easy.fetch_add(1, std::memory_order_relaxed);
     CURL* e = st.easy;
@@ -816,7 +827,12 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (st.easy) {
       if (st.in_multi && multi) curl_multi_remove_handle(multi, st.easy);
       st.in_multi = false;
-      curl_easy_cleanup(st.easy);
+      if (!shut_down && spare_easy.size() < kMaxSpareEasy) {
+        curl_easy_reset(st.easy);  // back to defaults; keeps its buffers
+        spare_easy.push_back(st.easy);
+      } else {
+        curl_easy_cleanup(st.easy);
+      }
       st.easy = nullptr;
       n_easy.fetch_sub(1, std::memory_order_relaxed);
     }

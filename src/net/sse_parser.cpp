@@ -65,6 +65,8 @@ Status SseParser::feed(std::string_view bytes) {
       break;
     }
     if (line_.empty()) {
+      if (eol - pos > limits_.max_event_bytes)
+        return fail("SSE line longer than " + std::to_string(limits_.max_event_bytes) + " bytes");
       process_line(bytes.substr(pos, eol - pos));
     } else {
       if (line_.size() + (eol - pos) > limits_.max_event_bytes)

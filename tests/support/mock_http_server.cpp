@@ -276,6 +276,8 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {
       if (ec) return;
+      boost::system::error_code nd;
+      sock.set_option(tcp::no_delay(true), nd);  // heads and pieces are separate writes: no Nagle stalls
       const int id = self->accepted.fetch_add(1) + 1;
       self->open.fetch_add(1);
       self->notify();

@@ -198,7 +198,7 @@ struct HttpClientOptions {
 /// Counters for tests, metrics and leak checks. Read from any thread.
 struct HttpClientStats {
   std::int64_t transfers_active = 0;   ///< started and not yet released on the I/O strand
-  std::int64_t easy_handles = 0;       ///< curl easy handles alive
+  std::int64_t easy_handles = 0;       ///< curl easy handles in use (idle ones kept for reuse not counted)
   std::int64_t sockets_open = 0;       ///< sockets curl opened and has not closed (incl. pooled)
   std::int64_t sockets_watched = 0;    ///< sockets registered with the event loop
   std::uint64_t requests_started = 0;  ///< attempts, including retries and pre-warms
