@@ -2,6 +2,7 @@
 // File: the list of built-in providers. One line per adapter; guarded by the
 // LOQUI_HAS_<X> feature macros for optional ones.
 #include "loqui/features.hpp"
+#include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
 #if LOQUI_HAS_CURL
 #include "providers/openai/openai.hpp"
@@ -10,7 +11,8 @@
 namespace loqui::detail {
 
 void register_all_builtin(Registry& registry) {
-  (void)registry;  // adapters add their register_<vendor>(registry) calls here
+  // Adapters add their register_<vendor>(registry) calls here, one line each.
+  register_mock_providers(registry);
 #if LOQUI_HAS_CURL
   register_openai(registry);
 #endif

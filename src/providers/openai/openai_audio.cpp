@@ -135,7 +135,7 @@ class OpenAiSttStream final : public SttStream, private HttpHandler {
       Segment& seg = queue_.front();
       if (seg.samples.empty()) {  // nothing said: an empty final, no request
         Transcript t;
-        t.is_final = t.speech_final = true;
+        t.is_final = t.speech_final = t.from_finalize = true;
         t.audio_start = t.audio_end = options_.format.duration_of(seg.start_sample);
         queue_.pop_front();
         std::weak_ptr<int> alive = alive_;
@@ -166,11 +166,7 @@ class OpenAiSttStream final : public SttStream, private HttpHandler {
       req.retry_seed = requests_;
       response_.clear();
       auto t = http_->start(session_.strand, std::move(req), *this);
-      if (!t) {
-        queue_.pop_front();
-        report(std::move(t).error());
-        continue;
-      }
+      if (!t) return report(std::move(t).error());
       transfer_ = std::move(*t);
     }
   }
@@ -184,7 +180,7 @@ class OpenAiSttStream final : public SttStream, private HttpHandler {
     Segment seg = std::move(queue_.front());
     queue_.pop_front();
     Transcript t;
-    t.is_final = t.speech_final = true;
+    t.is_final = t.speech_final = t.from_finalize = true;
     t.audio_start = options_.format.duration_of(seg.start_sample);
     t.audio_end = options_.format.duration_of(seg.start_sample + static_cast<std::int64_t>(seg.samples.size()) /
                                                                      options_.format.channels);
@@ -201,29 +197,28 @@ class OpenAiSttStream final : public SttStream, private HttpHandler {
       }
     } catch (const std::exception&) {
     }
+    if (!ok)
+      return report(Error(errc::provider_protocol, "transcription response has no \"text\" string: " +
+                                                       detail::printable_excerpt(response_, 160)));
     std::weak_ptr<int> alive = alive_;
-    if (!ok) {
-      report(Error(errc::provider_protocol, "transcription response has no \"text\" string: " +
-                                                detail::printable_excerpt(response_, 160)));
-    } else if (observer_) {
-      observer_->on_transcript(t);
-    }
+    if (observer_) observer_->on_transcript(t);
     if (!alive.expired()) start_next();
   }
 
   void on_error(const Error& error) override {
     transfer_ = HttpTransfer();
-    if (!queue_.empty()) queue_.pop_front();
-    std::weak_ptr<int> alive = alive_;
     report(error);
-    if (!alive.expired()) start_next();
   }
 
+  // Reports and closes the stream: later calls return errc::closed (the provider
+  // contract, common.hpp); queued turns are dropped.
   void report(Error e) {
     e = with_vendor(std::move(e), cfg_->conn);
     e.add_context("stt");
     LOQUI_LOG_WARN("stt.openai", "{}", e.to_string());
-    if (observer_) observer_->on_error(e);
+    SttObserver* obs = observer_;
+    cancel();
+    if (obs) obs->on_error(e);
   }
 
   std::shared_ptr<const SttConfig> cfg_;
@@ -389,11 +384,7 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
       utterance_done_ = p.last_of_utterance;
       carry_.reset();
       auto t = http_->start(session_.strand, std::move(req), *this);
-      if (!t) {
-        queue_.pop_front();
-        report(std::move(t).error());
-        continue;
-      }
+      if (!t) return report(std::move(t).error());
       transfer_ = std::move(*t);
     }
   }
@@ -440,23 +431,18 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
 
   void on_error(const Error& error) override {
     transfer_ = HttpTransfer();
-    // The rest of this utterance is lost with it.
-    utterance_done_ = true;
-    while (!queue_.empty()) {
-      const bool last = queue_.front().last_of_utterance;
-      queue_.pop_front();
-      if (last) break;
-    }
-    std::weak_ptr<int> alive = alive_;
     report(error);
-    if (!alive.expired()) start_next();
   }
 
+  // Reports and closes the stream: later calls return errc::closed (the provider
+  // contract, common.hpp); queued utterances are dropped.
   void report(Error e) {
     e = with_vendor(std::move(e), cfg_->conn);
     e.add_context("tts");
     LOQUI_LOG_WARN("tts.openai", "{}", e.to_string());
-    if (observer_) observer_->on_error(e);
+    TtsObserver* obs = observer_;
+    cancel();
+    if (obs) obs->on_error(e);
   }
 
   std::shared_ptr<const TtsConfig> cfg_;
