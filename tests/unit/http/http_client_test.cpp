@@ -418,7 +418,8 @@ TEST_F(HttpClientTest, CancelMidStreamStopsCallbacksAndFreesHandlesAndSockets) {
   HttpTransfer t;
   rec.transfer_ = &t;
   rec.cancel_after_first_body_ = true;
-  t = start(get(server), rec);
+  // Assigned on the strand, so it is set before any callback can run there.
+  on_strand([&] { t = std::move(client_->start(strand_, get(server), rec).value()); });
   ASSERT_TRUE(rec.wait_cancelled());
   EXPECT_FALSE(t.active());
   std::this_thread::sleep_for(100ms);  // the server keeps sending for a while
