@@ -46,6 +46,14 @@ std::string wav_file(std::span<const std::int16_t> samples, int rate_hz, int cha
   return out;
 }
 
+// An adapter error as reported to an observer: vendor, host and kind in front, logged.
+Error stream_error(Error e, const Connection& c, const char* kind, const char* component) {
+  e = with_vendor(std::move(e), c);
+  e.add_context(kind);
+  LOQUI_LOG_WARN(component, "{}", e.to_string());
+  return e;
+}
+
 // ================================== STT ==========================================
 
 struct SttConfig {
@@ -213,9 +221,7 @@ class OpenAiSttStream final : public SttStream, private HttpHandler {
   // Reports and closes the stream: later calls return errc::closed (the provider
   // contract, common.hpp); queued turns are dropped.
   void report(Error e) {
-    e = with_vendor(std::move(e), cfg_->conn);
-    e.add_context("stt");
-    LOQUI_LOG_WARN("stt.openai", "{}", e.to_string());
+    e = stream_error(std::move(e), cfg_->conn, "stt", "stt.openai");
     SttObserver* obs = observer_;
     cancel();
     if (obs) obs->on_error(e);
@@ -437,9 +443,7 @@ class OpenAiTtsStream final : public TtsStream, private HttpHandler {
   // Reports and closes the stream: later calls return errc::closed (the provider
   // contract, common.hpp); queued utterances are dropped.
   void report(Error e) {
-    e = with_vendor(std::move(e), cfg_->conn);
-    e.add_context("tts");
-    LOQUI_LOG_WARN("tts.openai", "{}", e.to_string());
+    e = stream_error(std::move(e), cfg_->conn, "tts", "tts.openai");
     TtsObserver* obs = observer_;
     cancel();
     if (obs) obs->on_error(e);
