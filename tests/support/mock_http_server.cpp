@@ -310,6 +310,9 @@ MockHttpServer::~MockHttpServer() {
     impl->ioc.stop();
   });
   impl_->thread.join();
+  // Run the handlers cancelled above: they hold the Impl (which owns the io_context).
+  impl_->ioc.restart();
+  impl_->ioc.run();
 }
 
 int MockHttpServer::port() const { return impl_->port; }
