@@ -7,6 +7,16 @@
 //       pcm16 at any supported rate -> pcm16 at `rate` (same channels).
 //       quality: quick | medium | high; backend: soxr | samplerate;
 //       max_input_ms: largest frame the buffers are sized for (default 100).
+//   {"stage": "decode", "plc": true}
+//       encoded frames (mulaw, alaw, l16be, pcm16 as L16-LE, opus) -> pcm16 at the
+//       same rate; corrupt packets are concealed and counted (DecodeFilter).
+//       plc: pitch-repetition concealment for G.711/L16 (else silence);
+//       max_packet_ms: longest packet expected (default 120).
+//   {"stage": "encode", "encoding": "mulaw", "frame_ms": 20}
+//       pcm16 -> mulaw | alaw | l16be | pcm16 | opus at the same rate (EncodeFilter).
+//       Opus options: bitrate_bps (24000; 0 = auto), complexity (0..10, 5),
+//       inband_fec (false), packet_loss_percent (0), dtx (false),
+//       application (voip | audio | low_delay).
 //
 // @code
 //   loqui::StageRegistry reg;
@@ -21,7 +31,7 @@
 
 namespace loqui {
 
-/// Registers "resample" and the codec stages listed above. Errors from the
+/// Registers "resample", "decode" and "encode" (above). Errors from the
 /// registry (a name already taken) are ignored, as in register_core_stages().
 void register_audio_stages(StageRegistry& registry);
 
