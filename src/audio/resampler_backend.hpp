@@ -25,6 +25,19 @@ class ResamplerBackendImpl {
   virtual void reset() noexcept = 0;
 };
 
+/// The libsoxr settings of a quality preset (shared with the benchmark that times
+/// raw libsoxr next to the Resampler). recipe is a soxr_quality_spec() recipe.
+struct SoxrPreset {
+  unsigned long recipe;
+  double precision;       ///< bits; 0 keeps the recipe's
+  double passband_end;    ///< fraction of Nyquist; 0 keeps the recipe's
+  double stopband_begin;  ///< fraction of Nyquist; 0 keeps the recipe's
+  unsigned log2_dft;      ///< log2 of the smallest and largest DFT
+};
+SoxrPreset soxr_preset(ResamplerQuality quality) noexcept;
+/// The libsamplerate converter (SRC_SINC_*) of a quality preset.
+int samplerate_converter(ResamplerQuality quality) noexcept;
+
 /// `max_out_frames` bounds any single process()/flush() output.
 Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config,
                                                                 std::size_t max_in_frames,
