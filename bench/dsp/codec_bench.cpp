@@ -8,13 +8,17 @@
 
 #include <vector>
 
-#include "bench_table.hpp"
+#include "dsp_bench.hpp"
 #include "loqui/audio/codecs.hpp"
 #include "loqui/audio/g711.hpp"
 #include "support/dsp_signals.hpp"
 
 namespace loqui {
 namespace {
+
+using bench::cycle;
+using bench::NullBytes;
+using bench::NullPcm;
 
 constexpr int kRate8 = 8000;
 constexpr std::size_t kFrame8 = 160;
@@ -30,274 +34,190 @@ std::vector<std::int16_t> speechlike(int rate) {
   return x;
 }
 
-struct NullPcm {
-  AudioFormat fmt;
-  std::int64_t sum = 0;
-  std::string_view name() const { return "null"; }
-  AudioFormat input_format() const { return fmt; }
-  Flow push(const AudioFrame& f) {
-    sum += f.samples().empty() ? 0 : f.samples()[0];
-    return Flow::ok;
-  }
-};
-struct NullBytes {
-  AudioFormat fmt;
-  std::size_t bytes = 0;
-  std::string_view name() const { return "null"; }
-  AudioFormat input_format() const { return fmt; }
-  Flow push(const AudioFrame& f) {
-    bytes += f.bytes().size();
-    return Flow::ok;
-  }
+/// 20 ms pcm frame i of one second.
+std::span<const std::int16_t> pcm_frame(const std::vector<std::int16_t>& x, std::size_t frame, std::size_t i) {
+  return std::span(x).subspan(i * frame, frame);
+}
+
+struct Mulaw {
+  std::vector<std::int16_t> pcm = speechlike(kRate8);
+  std::vector<std::byte> coded = [&] {
+    std::vector<std::byte> c(pcm.size());
+    mulaw_encode(pcm, c);
+    return c;
+  }();
+  std::size_t frames() const { return pcm.size() / kFrame8; }
+  std::span<const std::byte> packet(std::size_t i) const { return std::span(coded).subspan(i * kFrame8, kFrame8); }
 };
 
 // --- G.711 ----------------------------------------------------------------------------
 
 void BM_MulawEncode_Table(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
+  const Mulaw m;
   std::vector<std::byte> out(kFrame8);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    mulaw_encode(std::span(x).subspan(i, kFrame8), out);
-    benchmark::DoNotOptimize(out.data());
-    i = (i + kFrame8) % (x.size() - kFrame8);
-  }
-  probe.finish(state);
+  cycle(state, m.frames(), [&](std::size_t i) { benchmark::DoNotOptimize(mulaw_encode(pcm_frame(m.pcm, kFrame8, i), out)); });
 }
 BENCHMARK(BM_MulawEncode_Table);
 
 void BM_MulawEncode_Filter(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
+  const Mulaw m;
   auto enc = EncodeFilter::create(AudioFormat::mulaw8k()).value();
   NullBytes sink{AudioFormat::mulaw8k()};
-  std::size_t i = 0;
-  for (int w = 0; w < 10; ++w) (void)enc.push(AudioFrame::view(AudioFormat::pcm16(kRate8), std::span(x).first(kFrame8)), sink);
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(enc.push(AudioFrame::view(AudioFormat::pcm16(kRate8), std::span(x).subspan(i, kFrame8)), sink));
-    i = (i + kFrame8) % (x.size() - kFrame8);
-  }
-  probe.finish(state);
+  cycle(state, m.frames(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(enc.push(AudioFrame::view(AudioFormat::pcm16(kRate8), pcm_frame(m.pcm, kFrame8, i)), sink));
+  });
 }
 BENCHMARK(BM_MulawEncode_Filter);
 
 void BM_MulawDecode_Table(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
-  std::vector<std::byte> enc(x.size());
-  mulaw_encode(x, enc);
+  const Mulaw m;
   std::vector<std::int16_t> out(kFrame8);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    mulaw_decode(std::span(enc).subspan(i, kFrame8), out);
-    benchmark::DoNotOptimize(out.data());
-    i = (i + kFrame8) % (enc.size() - kFrame8);
-  }
-  probe.finish(state);
+  cycle(state, m.frames(), [&](std::size_t i) { benchmark::DoNotOptimize(mulaw_decode(m.packet(i), out)); });
 }
 BENCHMARK(BM_MulawDecode_Table);
 
 void BM_MulawDecode_Decoder(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
-  std::vector<std::byte> enc(x.size());
-  mulaw_encode(x, enc);
+  const Mulaw m;
   auto dec = make_decoder(AudioFormat::mulaw8k()).value();  // with PLC history upkeep
   std::vector<std::int16_t> out(kFrame8);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(dec->decode(std::span(enc).subspan(i, kFrame8), out).ok());
-    i = (i + kFrame8) % (enc.size() - kFrame8);
-  }
-  probe.finish(state);
+  cycle(state, m.frames(), [&](std::size_t i) { benchmark::DoNotOptimize(dec->decode(m.packet(i), out).ok()); });
 }
 BENCHMARK(BM_MulawDecode_Decoder);
 
 void BM_MulawDecode_Filter(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
-  std::vector<std::byte> enc(x.size());
-  mulaw_encode(x, enc);
+  const Mulaw m;
   auto dec = DecodeFilter::create(AudioFormat::mulaw8k()).value();
   NullPcm sink{AudioFormat::pcm16(kRate8)};
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        dec.push(AudioFrame::view_bytes(AudioFormat::mulaw8k(), std::span(enc).subspan(i, kFrame8)), sink));
-    i = (i + kFrame8) % (enc.size() - kFrame8);
-  }
-  probe.finish(state);
+  cycle(state, m.frames(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(dec.push(AudioFrame::view_bytes(AudioFormat::mulaw8k(), m.packet(i)), sink));
+  });
 }
 BENCHMARK(BM_MulawDecode_Filter);
 
 void BM_MulawConceal_Decoder(benchmark::State& state) {
-  const auto x = speechlike(kRate8);
-  std::vector<std::byte> enc(x.size());
-  mulaw_encode(x, enc);
+  const Mulaw m;
   auto dec = make_decoder(AudioFormat::mulaw8k()).value();
   std::vector<std::int16_t> out(kFrame8);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    // One good packet, one lost: each iteration pays a pitch search and a recovery.
-    benchmark::DoNotOptimize(dec->decode(std::span(enc).subspan(i, kFrame8), out).ok());
+  // One good packet, one lost: each iteration pays a pitch search and a recovery.
+  cycle(state, m.frames(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(dec->decode(m.packet(i), out).ok());
     benchmark::DoNotOptimize(dec->conceal(kFrame8, out));
-    i = (i + kFrame8) % (enc.size() - kFrame8);
-  }
-  probe.finish(state);
+  });
 }
 BENCHMARK(BM_MulawConceal_Decoder);
 
 // --- Opus -----------------------------------------------------------------------------
 
-struct RawOpusEncoder {
-  OpusEncoder* st = nullptr;
-  RawOpusEncoder() {
+/// libopus directly, with the settings make_encoder() uses by default.
+struct RawOpus {
+  OpusEncoder* enc = nullptr;
+  OpusDecoder* dec = nullptr;
+  RawOpus() {
     int err = 0;
-    st = opus_encoder_create(kRate48, 1, OPUS_APPLICATION_VOIP, &err);
-    opus_encoder_ctl(st, OPUS_SET_BITRATE(24000));
-    opus_encoder_ctl(st, OPUS_SET_COMPLEXITY(5));
-    opus_encoder_ctl(st, OPUS_SET_VBR(1));
+    enc = opus_encoder_create(kRate48, 1, OPUS_APPLICATION_VOIP, &err);
+    opus_encoder_ctl(enc, OPUS_SET_BITRATE(24000));
+    opus_encoder_ctl(enc, OPUS_SET_COMPLEXITY(5));
+    opus_encoder_ctl(enc, OPUS_SET_VBR(1));
+    dec = opus_decoder_create(kRate48, 1, &err);
   }
-  ~RawOpusEncoder() { opus_encoder_destroy(st); }
+  ~RawOpus() {
+    opus_encoder_destroy(enc);
+    opus_decoder_destroy(dec);
+  }
+  int decode(const std::vector<std::byte>& p, std::int16_t* out) {
+    return opus_decode(dec, reinterpret_cast<const unsigned char*>(p.data()), static_cast<opus_int32>(p.size()), out, 5760, 0);
+  }
 };
 
-std::vector<std::vector<std::byte>> opus_packets(const std::vector<std::int16_t>& x) {
-  RawOpusEncoder enc;
-  std::vector<std::vector<std::byte>> out;
-  std::vector<unsigned char> buf(4000);
-  for (std::size_t i = 0; i + kFrame48 <= x.size(); i += kFrame48) {
-    const int n = opus_encode(enc.st, x.data() + i, static_cast<int>(kFrame48), buf.data(), 4000);
-    out.emplace_back(reinterpret_cast<std::byte*>(buf.data()), reinterpret_cast<std::byte*>(buf.data()) + n);
-  }
-  return out;
-}
+struct OpusInput {
+  std::vector<std::int16_t> pcm = speechlike(kRate48);
+  std::vector<std::vector<std::byte>> packets = [&] {
+    RawOpus raw;
+    std::vector<std::vector<std::byte>> out;
+    std::vector<unsigned char> buf(4000);
+    for (std::size_t i = 0; i + kFrame48 <= pcm.size(); i += kFrame48) {
+      const int n = opus_encode(raw.enc, pcm.data() + i, static_cast<int>(kFrame48), buf.data(), 4000);
+      out.emplace_back(reinterpret_cast<std::byte*>(buf.data()), reinterpret_cast<std::byte*>(buf.data()) + n);
+    }
+    return out;
+  }();
+};
 
 void BM_OpusEncode_Raw(benchmark::State& state) {
-  const auto x = speechlike(kRate48);
-  RawOpusEncoder enc;
+  const OpusInput in;
+  RawOpus raw;
   std::vector<unsigned char> out(4000);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(opus_encode(enc.st, x.data() + i, static_cast<int>(kFrame48), out.data(), 4000));
-    i = (i + kFrame48) % (x.size() - kFrame48);
-  }
-  probe.finish(state);
+  cycle(state, in.packets.size(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(opus_encode(raw.enc, pcm_frame(in.pcm, kFrame48, i).data(), static_cast<int>(kFrame48), out.data(), 4000));
+  });
 }
 BENCHMARK(BM_OpusEncode_Raw);
 
 void BM_OpusEncode_Loqui(benchmark::State& state) {
-  const auto x = speechlike(kRate48);
+  const OpusInput in;
   auto enc = make_encoder(kOpus48).value();
   std::vector<std::byte> out(4000);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(enc->encode(std::span(x).subspan(i, kFrame48), out).ok());
-    i = (i + kFrame48) % (x.size() - kFrame48);
-  }
-  probe.finish(state);
+  cycle(state, in.packets.size(),
+        [&](std::size_t i) { benchmark::DoNotOptimize(enc->encode(pcm_frame(in.pcm, kFrame48, i), out).ok()); });
 }
 BENCHMARK(BM_OpusEncode_Loqui);
 
 void BM_OpusEncode_Filter(benchmark::State& state) {
-  const auto x = speechlike(kRate48);
+  const OpusInput in;
   auto enc = EncodeFilter::create(kOpus48).value();
   NullBytes sink{kOpus48};
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(enc.push(AudioFrame::view(AudioFormat::pcm16(kRate48), std::span(x).subspan(i, kFrame48)), sink));
-    i = (i + kFrame48) % (x.size() - kFrame48);
-  }
-  probe.finish(state);
+  cycle(state, in.packets.size(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(enc.push(AudioFrame::view(AudioFormat::pcm16(kRate48), pcm_frame(in.pcm, kFrame48, i)), sink));
+  });
 }
 BENCHMARK(BM_OpusEncode_Filter);
 
 void BM_OpusDecode_Raw(benchmark::State& state) {
-  const auto packets = opus_packets(speechlike(kRate48));
-  int err = 0;
-  OpusDecoder* dec = opus_decoder_create(kRate48, 1, &err);
+  const OpusInput in;
+  RawOpus raw;
   std::vector<std::int16_t> out(5760);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    const auto& p = packets[i];
-    benchmark::DoNotOptimize(opus_decode(dec, reinterpret_cast<const unsigned char*>(p.data()),
-                                         static_cast<opus_int32>(p.size()), out.data(), 5760, 0));
-    i = (i + 1) % packets.size();
-  }
-  probe.finish(state);
-  opus_decoder_destroy(dec);
+  cycle(state, in.packets.size(), [&](std::size_t i) { benchmark::DoNotOptimize(raw.decode(in.packets[i], out.data())); });
 }
 BENCHMARK(BM_OpusDecode_Raw);
 
 void BM_OpusDecode_Loqui(benchmark::State& state) {
-  const auto packets = opus_packets(speechlike(kRate48));
+  const OpusInput in;
   auto dec = make_decoder(kOpus48).value();
   std::vector<std::int16_t> out(5760);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(dec->decode(packets[i], out).ok());
-    i = (i + 1) % packets.size();
-  }
-  probe.finish(state);
+  cycle(state, in.packets.size(), [&](std::size_t i) { benchmark::DoNotOptimize(dec->decode(in.packets[i], out).ok()); });
 }
 BENCHMARK(BM_OpusDecode_Loqui);
 
 void BM_OpusDecode_Filter(benchmark::State& state) {
-  const auto packets = opus_packets(speechlike(kRate48));
+  const OpusInput in;
   auto dec = DecodeFilter::create(kOpus48).value();
   NullPcm sink{AudioFormat::pcm16(kRate48)};
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(dec.push(AudioFrame::view_bytes(kOpus48, packets[i], 0, kFrame48), sink));
-    i = (i + 1) % packets.size();
-  }
-  probe.finish(state);
+  cycle(state, in.packets.size(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(dec.push(AudioFrame::view_bytes(kOpus48, in.packets[i], 0, kFrame48), sink));
+  });
 }
 BENCHMARK(BM_OpusDecode_Filter);
 
+// Alternate good and lost packets so PLC always starts from fresh audio.
 void BM_OpusConceal_Raw(benchmark::State& state) {
-  const auto packets = opus_packets(speechlike(kRate48));
-  int err = 0;
-  OpusDecoder* dec = opus_decoder_create(kRate48, 1, &err);
+  const OpusInput in;
+  RawOpus raw;
   std::vector<std::int16_t> out(5760);
-  for (const auto& p : packets)
-    benchmark::DoNotOptimize(opus_decode(dec, reinterpret_cast<const unsigned char*>(p.data()),
-                                         static_cast<opus_int32>(p.size()), out.data(), 5760, 0));
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    // Alternate good and lost packets so PLC always starts from fresh audio.
-    const auto& p = packets[i];
-    benchmark::DoNotOptimize(opus_decode(dec, reinterpret_cast<const unsigned char*>(p.data()),
-                                         static_cast<opus_int32>(p.size()), out.data(), 5760, 0));
-    benchmark::DoNotOptimize(opus_decode(dec, nullptr, 0, out.data(), static_cast<int>(kFrame48), 0));
-    i = (i + 1) % packets.size();
-  }
-  probe.finish(state);
-  opus_decoder_destroy(dec);
+  cycle(state, in.packets.size(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(raw.decode(in.packets[i], out.data()));
+    benchmark::DoNotOptimize(opus_decode(raw.dec, nullptr, 0, out.data(), static_cast<int>(kFrame48), 0));
+  });
 }
 BENCHMARK(BM_OpusConceal_Raw);
 
 void BM_OpusConceal_Loqui(benchmark::State& state) {
-  const auto packets = opus_packets(speechlike(kRate48));
+  const OpusInput in;
   auto dec = make_decoder(kOpus48).value();
   std::vector<std::int16_t> out(5760);
-  for (const auto& p : packets) (void)dec->decode(p, out);
-  std::size_t i = 0;
-  bench::AllocProbe probe;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(dec->decode(packets[i], out).ok());
+  cycle(state, in.packets.size(), [&](std::size_t i) {
+    benchmark::DoNotOptimize(dec->decode(in.packets[i], out).ok());
     benchmark::DoNotOptimize(dec->conceal(kFrame48, out));
-    i = (i + 1) % packets.size();
-  }
-  probe.finish(state);
+  });
 }
 BENCHMARK(BM_OpusConceal_Loqui);
 

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "audio/resampler_backend.hpp"
-#include "bench_table.hpp"
+#include "dsp_bench.hpp"
 #include "loqui/audio/codecs.hpp"
 #include "loqui/audio/g711.hpp"
 #include "loqui/audio/resampler.hpp"
@@ -43,22 +43,11 @@ std::string pair_name(RatePair p) { return std::to_string(p.in / 1000) + "to" + 
 
 // --- raw library calls with loqui's settings ---------------------------------------------
 
+/// soxr_process() on a state made exactly as the Resampler makes its own.
 class RawSoxr {
  public:
-  RawSoxr(RatePair p, ResamplerQuality q) {
-    const auto preset = detail::soxr_preset(q);
-    soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
-    io.flags |= SOXR_NO_DITHER;
-    soxr_quality_spec_t qs = soxr_quality_spec(preset.recipe, 0);
-    if (preset.precision > 0) qs.precision = preset.precision;
-    if (preset.passband_end > 0) qs.passband_end = preset.passband_end;
-    if (preset.stopband_begin > 0) qs.stopband_begin = preset.stopband_begin;
-    soxr_runtime_spec_t rt = soxr_runtime_spec(1);
-    rt.log2_min_dft_size = preset.log2_dft;
-    rt.log2_large_dft_size = preset.log2_dft;
-    soxr_error_t err = nullptr;
-    s_ = soxr_create(p.in, p.out, 1, &err, &io, &qs, &rt);
-  }
+  RawSoxr(RatePair p, ResamplerQuality q)
+      : s_(detail::create_soxr({.input_rate_hz = p.in, .output_rate_hz = p.out, .quality = q}).value()) {}
   ~RawSoxr() { soxr_delete(s_); }
   std::size_t process(const std::int16_t* in, std::size_t n, std::int16_t* out, std::size_t cap) {
     std::size_t idone = 0, odone = 0;
@@ -67,7 +56,7 @@ class RawSoxr {
   }
 
  private:
-  soxr_t s_ = nullptr;
+  soxr_t s_;
 };
 
 class RawSrc {
@@ -96,28 +85,9 @@ class RawSrc {
   std::vector<float> fin_, fout_;
 };
 
-// --- sinks ----------------------------------------------------------------------------------
+using bench::NullBytes;
+using bench::NullPcm;
 
-struct NullPcm {
-  AudioFormat fmt;
-  std::int64_t sum = 0;
-  std::string_view name() const { return "null"; }
-  AudioFormat input_format() const { return fmt; }
-  Flow push(const AudioFrame& f) {
-    sum += static_cast<std::int64_t>(f.samples().size());
-    return Flow::ok;
-  }
-};
-struct NullBytes {
-  AudioFormat fmt;
-  std::size_t bytes = 0;
-  std::string_view name() const { return "null"; }
-  AudioFormat input_format() const { return fmt; }
-  Flow push(const AudioFrame& f) {
-    bytes += f.bytes().size();
-    return Flow::ok;
-  }
-};
 class NullFrameSink : public FrameSink {
  public:
   Flow push(const AudioFrame& f) override {
@@ -131,22 +101,12 @@ std::vector<std::int16_t> signal(int rate) {
   return testing::multitone(0.4 * rate, 12, rate, static_cast<std::size_t>(rate), 1500.0);
 }
 
-/// The steady-state loop shared by every timing: 20 ms frames cycling over 1 s of
-/// audio, allocations counted after a warm-up.
+/// 20 ms frames cycling over one second of a band-limited test signal.
 template <class Step>
 void frames_loop(benchmark::State& state, int rate, Step step) {
   const auto x = signal(rate);
   const std::size_t frame = static_cast<std::size_t>(rate / 50);
-  std::size_t i = 0;
-  auto next = [&]() {
-    const auto in = std::span<const std::int16_t>(x).subspan(i, frame);
-    i = (i + frame) % (x.size() - frame + 1);
-    return in;
-  };
-  for (int w = 0; w < 100; ++w) step(next());  // warm-up: FIFOs reach their size
-  bench::AllocProbe probe;
-  for (auto _ : state) step(next());
-  probe.finish(state);
+  bench::cycle(state, x.size() / frame, [&](std::size_t i) { step(std::span<const std::int16_t>(x).subspan(i * frame, frame)); });
 }
 
 void register_resampler(RatePair p, ResamplerBackend backend, std::vector<bench::Pair>& pairs) {

@@ -9,6 +9,8 @@
 
 #include "loqui/audio/resampler.hpp"
 
+struct soxr;  // libsoxr's state (soxr_t), opaque here
+
 namespace loqui::detail {
 
 /// One converter state. Counts are per-channel frames; buffers are interleaved.
@@ -25,16 +27,10 @@ class ResamplerBackendImpl {
   virtual void reset() noexcept = 0;
 };
 
-/// The libsoxr settings of a quality preset (shared with the benchmark that times
-/// raw libsoxr next to the Resampler). recipe is a soxr_quality_spec() recipe.
-struct SoxrPreset {
-  unsigned long recipe;
-  double precision;       ///< bits; 0 keeps the recipe's
-  double passband_end;    ///< fraction of Nyquist; 0 keeps the recipe's
-  double stopband_begin;  ///< fraction of Nyquist; 0 keeps the recipe's
-  unsigned log2_dft;      ///< log2 of the smallest and largest DFT
-};
-SoxrPreset soxr_preset(ResamplerQuality quality) noexcept;
+/// Creates the libsoxr state loqui streams `config` with (a soxr_t). Shared with
+/// the benchmark that times raw soxr_process() next to the Resampler, so both use
+/// identical settings. Errors: internal, with libsoxr's message.
+Result<soxr*> create_soxr(const ResamplerConfig& config);
 /// The libsamplerate converter (SRC_SINC_*) of a quality preset.
 int samplerate_converter(ResamplerQuality quality) noexcept;
 

@@ -63,28 +63,27 @@ class SoxrBackend final : public ResamplerBackendImpl {
 
 }  // namespace
 
-SoxrPreset soxr_preset(ResamplerQuality quality) noexcept {
-  const unsigned long recipe = SOXR_HQ | SOXR_LINEAR_PHASE;
-  switch (quality) {
-    case ResamplerQuality::quick: return {recipe, 16, 0.80, 1.20, 8};
-    case ResamplerQuality::medium: return {recipe, 16, 0.90, 1.10, 8};
-    case ResamplerQuality::high: break;
-  }
-  return {recipe, 0, 0, 0, 8};  // soxr's HQ: 20 bits, passband 0.913, stopband from Nyquist
-}
-
-Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config, std::size_t,
-                                                                std::size_t) {
-  const SoxrPreset preset = soxr_preset(config.quality);
+Result<soxr*> create_soxr(const ResamplerConfig& config) {
   soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
   io.flags |= SOXR_NO_DITHER;
-  soxr_quality_spec_t q = soxr_quality_spec(preset.recipe, 0);
-  if (preset.precision > 0) q.precision = preset.precision;
-  if (preset.passband_end > 0) q.passband_end = preset.passband_end;
-  if (preset.stopband_begin > 0) q.stopband_begin = preset.stopband_begin;
+  soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ | SOXR_LINEAR_PHASE, 0);
+  switch (config.quality) {
+    case ResamplerQuality::quick:
+      q.precision = 16;
+      q.passband_end = 0.80;
+      q.stopband_begin = 1.20;
+      break;
+    case ResamplerQuality::medium:
+      q.precision = 16;
+      q.passband_end = 0.90;
+      q.stopband_begin = 1.10;
+      break;
+    case ResamplerQuality::high:
+      break;  // soxr's HQ: 20 bits, passband 0.913, stopband from Nyquist
+  }
   soxr_runtime_spec_t rt = soxr_runtime_spec(1);
-  rt.log2_min_dft_size = preset.log2_dft;
-  rt.log2_large_dft_size = preset.log2_dft;
+  rt.log2_min_dft_size = 8;
+  rt.log2_large_dft_size = 8;
   soxr_error_t err = nullptr;
   soxr_t s = soxr_create(config.input_rate_hz, config.output_rate_hz, static_cast<unsigned>(config.channels), &err,
                          &io, &q, &rt);
@@ -92,6 +91,12 @@ Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerC
     if (s) soxr_delete(s);
     return Error(errc::internal, "libsoxr refused " + config.to_string() + ": " + (err ? err : "unknown error"));
   }
+  return s;
+}
+
+Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config, std::size_t,
+                                                                std::size_t) {
+  LOQUI_ASSIGN_OR_RETURN(soxr_t s, create_soxr(config));
   auto backend = std::make_unique<SoxrBackend>(s);
   backend->channels_ = static_cast<std::size_t>(config.channels);
   return std::unique_ptr<ResamplerBackendImpl>(std::move(backend));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// File: shared by the DSP benchmarks: per-frame heap allocation counters, and a
-// reporter that, after Google Benchmark's own table, prints each loqui stage or
-// chain next to the raw library calls doing the same work, with the ratio against
-// the 1.2x target and the allocations per frame against the zero target.
+// File: shared by the DSP benchmarks: the steady-state frame loop with per-frame
+// heap allocation counters, null sinks, and a reporter that, after Google
+// Benchmark's own table, prints each loqui stage or chain next to the raw library
+// calls doing the same work, with the ratio against the 1.2x target and the
+// allocations per frame against the zero target.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "loqui/audio/frame.hpp"
+#include "loqui/pipeline/flow.hpp"
 #include "malloc_counter.hpp"
 
 namespace loqui::bench {
@@ -32,6 +35,43 @@ class AllocProbe {
  private:
   std::uint64_t news_;
   std::uint64_t mallocs_;
+};
+
+/// The timed loop of every DSP benchmark: `step(i)` with i cycling over
+/// [0, count), `warmup` untimed calls first (buffers and FIFOs reach their size),
+/// then allocations counted over the timed calls.
+template <class Step>
+void cycle(benchmark::State& state, std::size_t count, Step step, int warmup = 100) {
+  std::size_t i = 0;
+  for (int w = 0; w < warmup; ++w, i = (i + 1) % count) step(i);
+  AllocProbe probe;
+  for (auto _ : state) {
+    step(i);
+    i = (i + 1) % count;
+  }
+  probe.finish(state);
+}
+
+/// Sinks that touch what they get and keep nothing.
+struct NullPcm {
+  AudioFormat fmt;
+  std::int64_t samples = 0;
+  std::string_view name() const { return "null"; }
+  AudioFormat input_format() const { return fmt; }
+  Flow push(const AudioFrame& f) {
+    samples += static_cast<std::int64_t>(f.samples().size());
+    return Flow::ok;
+  }
+};
+struct NullBytes {
+  AudioFormat fmt;
+  std::size_t bytes = 0;
+  std::string_view name() const { return "null"; }
+  AudioFormat input_format() const { return fmt; }
+  Flow push(const AudioFrame& f) {
+    bytes += f.bytes().size();
+    return Flow::ok;
+  }
 };
 
 /// One line of the comparison: a loqui benchmark and the raw one it is measured against.
