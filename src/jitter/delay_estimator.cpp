@@ -45,6 +45,7 @@ void DelayModel::clear() noexcept {
   increment_ = 1;
   count_ = 0;
   target_ms_ = 0;
+  dirty_ = false;
 }
 
 void DelayModel::add(double delay_ms, bool overtaken) {
@@ -67,10 +68,11 @@ void DelayModel::add(double delay_ms, bool overtaken) {
     total_ *= s;
     increment_ = 1;
   }
-  recompute();
+  dirty_ = true;
 }
 
-void DelayModel::recompute() noexcept {
+void DelayModel::recompute() const noexcept {
+  dirty_ = false;
   if (total_ <= 0) {
     target_ms_ = 0;
     return;
@@ -98,7 +100,10 @@ void DelayModel::recompute() noexcept {
   target_ms_ = best_d;
 }
 
-double DelayModel::target_ms() const noexcept { return target_ms_; }
+double DelayModel::target_ms() const noexcept {
+  if (dirty_) recompute();
+  return target_ms_;
+}
 
 namespace {
 double mass_above(const std::vector<double>& h, double bucket_ms, double delay_ms) {

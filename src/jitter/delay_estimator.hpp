@@ -54,7 +54,7 @@ struct DelayModelOptions {
   int buckets = 400;               ///< covers 0 .. bucket_ms * buckets
   double forget_factor = 0.998;    ///< per packet
   double late_cost_ms_per_percent = 20.0;
-  double stall_cost_ms_per_percent = 4.0;
+  double stall_cost_ms_per_percent = 10.0;
 };
 
 /// Forgetting histograms of relative delay and the cost-minimising target.
@@ -66,7 +66,8 @@ class DelayModel {
   void add(double delay_ms, bool overtaken);
   /// Packets recorded since construction/clear().
   std::uint64_t count() const noexcept { return count_; }
-  /// The cost-minimising delay in ms (0 when empty).
+  /// The cost-minimising delay in ms (0 when empty). Computed lazily: a scan of the
+  /// histogram at most once per change.
   double target_ms() const noexcept;
   /// Estimated fraction of packets with relative delay above `delay_ms` (all, and
   /// overtaken only).
@@ -75,14 +76,15 @@ class DelayModel {
   void clear() noexcept;
 
  private:
-  void recompute() noexcept;
+  void recompute() const noexcept;
   DelayModelOptions opt_;
   std::vector<double> all_;
   std::vector<double> overtaken_;
   double total_ = 0;     // sum of all_ (stored units)
   double increment_ = 1; // weight of the next packet (grows by 1/forget: lazy forgetting)
   std::uint64_t count_ = 0;
-  double target_ms_ = 0;
+  mutable bool dirty_ = false;
+  mutable double target_ms_ = 0;
 };
 
 }  // namespace loqui::jitter

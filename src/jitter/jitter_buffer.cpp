@@ -176,6 +176,7 @@ constexpr double kBandMs = 5;       // dead band around the target
 constexpr double kOvershootMs = 5;  // a stretch may pass the target by this much (<= band: no ping-pong)
 constexpr double kVoicedCorrelation = 0.9;
 constexpr double kFastCorrelation = 0.5;
+constexpr double kQuietStretchRate = 0.5;  // pauses may be shortened faster than speech
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
@@ -908,14 +909,21 @@ struct JitterBuffer::Impl {
       if (avail < frame + stretcher.min_period()) return;
       const std::size_t max_remove =
           std::min<std::size_t>(avail - frame, static_cast<std::size_t>(ms_to_out(err + kOvershootMs)));
+      // A pause can be shortened by more than a pitch period at once: inaudible.
+      for (std::size_t len = std::min(max_remove, avail / 2); len >= stretcher.max_period(); len /= 2) {
+        if (!quiet(jitter::TimeStretcher::level_dbfs(head.first(2 * len)))) continue;
+        remove(len, kQuietStretchRate);
+        return;
+      }
       const auto a = stretcher.analyse(head, max_remove);
       if (a.period == 0) return;
       if (a.correlation < (fast ? kFastCorrelation : kVoicedCorrelation) && !quiet(a.level_dbfs)) return;
-      stored = jitter::TimeStretcher::remove_period(buf, stored, a.period);
-      remove_from_segments(a.period, a.period);
-      pending_media -= static_cast<std::int64_t>(a.period);
-      stats.removed_samples_for_acceleration += a.period;
-      stretch_wait = static_cast<std::int64_t>(static_cast<double>(a.period) / rate);
+      std::size_t len = a.period;
+      if (fast) {  // as many whole periods as fit (NetEq's FastAccelerate)
+        const std::size_t fit = std::min(max_remove, avail / 2) / a.period;
+        len = a.period * std::max<std::size_t>(1, std::min<std::size_t>(fit, stretcher.max_period() / a.period));
+      }
+      remove(len, rate);
     } else if (err < -kBandMs) {
       const std::size_t room = buf.size() - stored;
       const auto a = stretcher.analyse(head, std::min<std::size_t>(room, static_cast<std::size_t>(ms_to_out(-err + kOvershootMs))));
@@ -938,6 +946,14 @@ struct JitterBuffer::Impl {
       stats.inserted_samples_for_deceleration += a.period;
       stretch_wait = static_cast<std::int64_t>(static_cast<double>(a.period) / rate);
     }
+  }
+
+  void remove(std::size_t len, double rate) {
+    stored = jitter::TimeStretcher::remove_period(buf, stored, len);
+    remove_from_segments(len, len);
+    pending_media -= static_cast<std::int64_t>(len);
+    stats.removed_samples_for_acceleration += len;
+    stretch_wait = static_cast<std::int64_t>(static_cast<double>(len) / rate);
   }
 
   // Stored samples [at, at+len) were removed: shrink the segments that held them.

@@ -32,19 +32,23 @@ TimeStretcher::Analysis TimeStretcher::analyse(std::span<const std::int16_t> x, 
     dec_[i] = s / static_cast<float>(k);
   }
   // Normalised correlation of the first `top` samples with the ones `lag` later.
+  // The energy of the lagged window slides by one sample per lag.
   const std::size_t w = top;
   double e0 = 0;
   for (std::size_t i = 0; i < w; ++i) e0 += static_cast<double>(dec_[i]) * dec_[i];
+  double e1 = 0;
+  for (std::size_t i = min_lag_; i < min_lag_ + w; ++i) e1 += static_cast<double>(dec_[i]) * dec_[i];
   double best = -2.0;
   std::size_t best_lag = min_lag_;
   for (std::size_t lag = min_lag_; lag <= top; ++lag) {
-    double c = 0;
-    double e1 = 0;
-    for (std::size_t i = 0; i < w && i + lag < m_dec; ++i) {
-      c += static_cast<double>(dec_[i]) * dec_[i + lag];
-      e1 += static_cast<double>(dec_[i + lag]) * dec_[i + lag];
+    if (lag > min_lag_) {
+      const double out = dec_[lag - 1];
+      const double in = dec_[lag + w - 1];
+      e1 += in * in - out * out;
     }
-    const double denom = std::sqrt(e0 * e1);
+    double c = 0;
+    for (std::size_t i = 0; i < w; ++i) c += static_cast<double>(dec_[i]) * dec_[i + lag];
+    const double denom = std::sqrt(e0 * std::max(e1, 0.0));
     const double r = denom > 0 ? c / denom : 0.0;
     if (r > best) {
       best = r;
@@ -53,12 +57,16 @@ TimeStretcher::Analysis TimeStretcher::analyse(std::span<const std::int16_t> x, 
   }
   a.period = best_lag * k;
   a.correlation = best;
-  double e = 0;
-  const std::size_t m = 2 * a.period;
-  for (std::size_t i = 0; i < m; ++i) e += static_cast<double>(x[i]) * x[i];
-  const double rms = std::sqrt(e / static_cast<double>(m)) / 32768.0;
-  a.level_dbfs = rms > 1e-6 ? 20.0 * std::log10(rms) : -120.0;
+  a.level_dbfs = level_dbfs(x.first(2 * a.period));
   return a;
+}
+
+double TimeStretcher::level_dbfs(std::span<const std::int16_t> x) noexcept {
+  if (x.empty()) return -120.0;
+  double e = 0;
+  for (const auto v : x) e += static_cast<double>(v) * v;
+  const double rms = std::sqrt(e / static_cast<double>(x.size())) / 32768.0;
+  return rms > 1e-6 ? 20.0 * std::log10(rms) : -120.0;
 }
 
 namespace {

@@ -36,6 +36,9 @@ class TimeStretcher {
   /// when x is too short for the shortest period.
   Analysis analyse(std::span<const std::int16_t> x, std::size_t max_period = SIZE_MAX);
 
+  /// RMS level of `x` in dBFS (-120 for silence or empty input).
+  static double level_dbfs(std::span<const std::int16_t> x) noexcept;
+
   /// Removes one period of `period` samples from the start of x[0..n): x[0..period)
   /// becomes a cross-fade from x[0..) into x[period..), the rest moves down. The
   /// first sample is unchanged, so the output stays continuous. Needs n >= 2*period.

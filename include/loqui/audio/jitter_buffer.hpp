@@ -105,13 +105,14 @@ struct JitterBufferConfig {
   /// Time-stretching limit as a fraction of output time (0.1 = at most 100 ms
   /// removed or inserted per second, NetEq's cap). 0 disables stretching. 0..0.5.
   double max_stretch_rate = 0.1;
-  /// Limit used while the delay is more than fast_threshold_ms above target. 0..0.5.
-  double fast_stretch_rate = 0.25;
+  /// Limit used while the delay is more than fast_threshold_ms above target (after
+  /// a delay spike); whole pitch periods are removed as in NetEq's FastAccelerate. 0..0.5.
+  double fast_stretch_rate = 0.5;
   int fast_threshold_ms = 80;
   /// Target delay cost model: milliseconds of delay worth 1 % of packets lost to
   /// lateness, and worth 1 % of packets arriving after the buffer ran dry (stall).
   double late_cost_ms_per_percent = 20.0;
-  double stall_cost_ms_per_percent = 4.0;
+  double stall_cost_ms_per_percent = 10.0;
   /// Per-packet forgetting factor of the delay histograms (0.998 ~ the last 500
   /// packets weigh 63 %). 0.9..0.99999.
   double forget_factor = 0.998;

@@ -52,10 +52,16 @@ TEST(TimeStretcher, NoiseIsNotPeriodic) {
   EXPECT_LT(ts.analyse(s).correlation, 0.5);
 }
 
-TEST(TimeStretcher, NeedsEnoughInput) {
-  TimeStretcher ts(16000);
-  std::vector<std::int16_t> s(ts.required_samples() - 1, 100);
-  EXPECT_EQ(ts.analyse(s).period, 0u);
+TEST(TimeStretcher, ConsidersOnlyPeriodsThatFit) {
+  TimeStretcher ts(8000);
+  const auto s = tone(8000, 100.0, 400);  // period 80 samples (10 ms)
+  EXPECT_EQ(ts.analyse(std::span(s).first(2 * ts.min_period() - 1)).period, 0u);  // too short for any
+  const auto a = ts.analyse(s, 60);  // the true period does not fit the limit
+  EXPECT_LE(a.period, 60u);
+  EXPECT_LT(a.correlation, 0.9);     // so no period is found that would be safe to cut
+  const auto b = ts.analyse(std::span(s).first(160));  // two periods of input: enough
+  EXPECT_EQ(b.period, 80u);
+  EXPECT_GT(b.correlation, 0.95);
 }
 
 TEST(TimeStretcher, RemovingAPeriodShortensSmoothly) {
