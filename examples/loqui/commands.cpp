@@ -8,6 +8,7 @@ namespace loqui::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       providers_command(),
+      resample_command(),
   };
   return all;
 }

@@ -6,4 +6,5 @@
 
 namespace loqui::cli {
 Command providers_command();
+Command resample_command();
 }  // namespace loqui::cli

@@ -27,6 +27,8 @@
 #include "loqui/provider/tts.hpp"
 #include "loqui/provider/registry.hpp"
 #include "loqui/provider/plugin.hpp"
+#include "loqui/provider/mock.hpp"
 #include "loqui/net/retry.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
+#include "loqui/metrics/cost.hpp"
 #include "loqui/agent/events.hpp"

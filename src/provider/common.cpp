@@ -1,8 +1,65 @@
 // SPDX-License-Identifier: Apache-2.0
 // File: small helpers shared by the provider interfaces.
+#include <span>
+
 #include "loqui/provider/llm.hpp"
+#include "loqui/provider/stt.hpp"
+#include "loqui/provider/tts.hpp"
 
 namespace loqui {
+namespace {
+
+// "pcm16/16000Hz/mono" for one format; "pcm16/mono 8000|16000|48000 Hz" for a family.
+std::string describe_formats(std::span<const AudioFormat> formats) {
+  if (formats.empty()) return "no formats";
+  if (formats.size() == 1) return formats[0].to_string();
+  std::string out;
+  std::vector<bool> done(formats.size(), false);
+  for (std::size_t i = 0; i < formats.size(); ++i) {
+    if (done[i]) continue;
+    const AudioFormat& f = formats[i];
+    std::string rates;
+    for (std::size_t j = i; j < formats.size(); ++j) {
+      if (done[j] || formats[j].encoding != f.encoding || formats[j].channels != f.channels) continue;
+      done[j] = true;
+      rates += (rates.empty() ? "" : "|") + std::to_string(formats[j].sample_rate_hz);
+    }
+    out += (out.empty() ? "" : ", ") + std::string(to_string(f.encoding)) + "/" +
+           (f.channels == 1 ? std::string("mono") : std::to_string(f.channels) + "ch") + " " + rates + " Hz";
+  }
+  return out;
+}
+
+void add_flag(std::string& out, bool on, std::string_view what) {
+  if (on) out.append(", ").append(what);
+}
+
+}  // namespace
+
+std::string to_string(const SttCapabilities& c) {
+  std::string out = "in " + describe_formats(c.input_formats);
+  add_flag(out, c.interim_results, "interim");
+  add_flag(out, c.word_timings, "words");
+  add_flag(out, c.vendor_endpointing, "endpointing");
+  add_flag(out, c.vad_events, "vad events");
+  add_flag(out, c.recognition_hints, "hints");
+  return out;
+}
+
+std::string to_string(const LlmCapabilities& c) {
+  std::string out = c.tool_calling ? "tools" : "no tools";
+  add_flag(out, c.parallel_tool_calls, "parallel tools");
+  add_flag(out, c.reports_usage, "usage");
+  if (c.context_tokens > 0) out += ", " + std::to_string(c.context_tokens) + " tokens";
+  return out;
+}
+
+std::string to_string(const TtsCapabilities& c) {
+  std::string out = "out " + describe_formats(c.output_formats);
+  add_flag(out, c.word_timings, "words");
+  add_flag(out, c.streaming_input, "streaming");
+  return out;
+}
 
 std::string_view to_string(ProviderKind kind) noexcept {
   switch (kind) {

@@ -19,13 +19,17 @@ struct Registry::Impl {
     SttFactory stt;
     LlmFactory llm;
     TtsFactory tts;
+    std::optional<SttCapabilities> stt_caps;
+    std::optional<LlmCapabilities> llm_caps;
+    std::optional<TtsCapabilities> tts_caps;
   };
   std::map<std::string, Entry, std::less<>> by_kind[3];
   std::string origin = "code";
   mutable std::mutex mu;
 
-  template <class F, class Member>
-  Status add(ProviderKind kind, std::string name, std::string description, F factory, Member member) {
+  template <class F, class Member, class Caps, class CapsMember>
+  Status add(ProviderKind kind, std::string name, std::string description, F factory, Member member, Caps caps,
+             CapsMember caps_member) {
     if (name.empty()) return Error(errc::invalid_argument, "registry: provider name is empty");
     if (!factory) return Error(errc::invalid_argument, "registry: provider '" + name + "' has no factory");
     std::lock_guard lock(mu);
@@ -38,6 +42,7 @@ struct Registry::Impl {
     e.description = std::move(description);
     e.origin = origin;
     e.*member = std::move(factory);
+    e.*caps_member = std::move(caps);
     map.emplace(std::move(name), std::move(e));
     return ok_status();
   }
@@ -70,14 +75,29 @@ struct Registry::Impl {
 Registry::Registry() : impl_(std::make_unique<Impl>()) {}
 Registry::~Registry() = default;
 
-Status Registry::add_stt(std::string name, std::string description, SttFactory factory) {
-  return impl_->add(ProviderKind::stt, std::move(name), std::move(description), std::move(factory), &Impl::Entry::stt);
+Status Registry::add_stt(std::string name, std::string description, SttFactory factory,
+                         std::optional<SttCapabilities> capabilities) {
+  return impl_->add(ProviderKind::stt, std::move(name), std::move(description), std::move(factory), &Impl::Entry::stt,
+                    std::move(capabilities), &Impl::Entry::stt_caps);
 }
-Status Registry::add_llm(std::string name, std::string description, LlmFactory factory) {
-  return impl_->add(ProviderKind::llm, std::move(name), std::move(description), std::move(factory), &Impl::Entry::llm);
+Status Registry::add_llm(std::string name, std::string description, LlmFactory factory,
+                         std::optional<LlmCapabilities> capabilities) {
+  return impl_->add(ProviderKind::llm, std::move(name), std::move(description), std::move(factory), &Impl::Entry::llm,
+                    std::move(capabilities), &Impl::Entry::llm_caps);
 }
-Status Registry::add_tts(std::string name, std::string description, TtsFactory factory) {
-  return impl_->add(ProviderKind::tts, std::move(name), std::move(description), std::move(factory), &Impl::Entry::tts);
+Status Registry::add_tts(std::string name, std::string description, TtsFactory factory,
+                         std::optional<TtsCapabilities> capabilities) {
+  return impl_->add(ProviderKind::tts, std::move(name), std::move(description), std::move(factory), &Impl::Entry::tts,
+                    std::move(capabilities), &Impl::Entry::tts_caps);
+}
+
+std::string RegistryEntry::capabilities_summary() const {
+  switch (kind) {
+    case ProviderKind::stt: return stt_capabilities ? to_string(*stt_capabilities) : std::string();
+    case ProviderKind::llm: return llm_capabilities ? to_string(*llm_capabilities) : std::string();
+    case ProviderKind::tts: return tts_capabilities ? to_string(*tts_capabilities) : std::string();
+  }
+  return {};
 }
 
 namespace {
@@ -124,7 +144,7 @@ std::vector<RegistryEntry> Registry::list() const {
   std::vector<RegistryEntry> out;
   for (int k = 0; k < 3; ++k)
     for (const auto& [name, e] : impl_->by_kind[k])
-      out.push_back({static_cast<ProviderKind>(k), name, e.description, e.origin});
+      out.push_back({static_cast<ProviderKind>(k), name, e.description, e.origin, e.stt_caps, e.llm_caps, e.tts_caps});
   return out;
 }
 

@@ -2,12 +2,14 @@
 // File: the list of built-in providers. One line per adapter; guarded by the
 // LOQUI_HAS_<X> feature macros for optional ones.
 #include "loqui/features.hpp"
+#include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
 
 namespace loqui::detail {
 
 void register_all_builtin(Registry& registry) {
-  (void)registry;  // adapters add their register_<vendor>(registry) calls here
+  // Adapters add their register_<vendor>(registry) calls here, one line each.
+  register_mock_providers(registry);
 }
 
 }  // namespace loqui::detail

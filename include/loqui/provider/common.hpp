@@ -8,6 +8,30 @@
 // strand. Observers are called on the session strand only, never from inside the
 // call that started the operation, and never after cancel()/close() returned on
 // the strand.
+//
+// The observer contract in full. Every provider, built-in or third-party, keeps
+// it; the reusable contract tests (tests/support/provider_contract.hpp) check it:
+//  1. Callbacks run on SessionContext::strand, one at a time.
+//  2. Never from inside a call of the consumer into the provider or stream (open,
+//     send_audio, finalize, generate, send_text, flush, clear, cancel ...): results
+//     are posted or timed on the strand.
+//  3. After cancel() returns, and after the stream is destroyed (which implies
+//     cancel), no callback arrives, not even one that was already posted.
+//  4. Terminal events arrive exactly once per operation: on_done or on_error per
+//     LLM generation; on_done or on_error per flushed TTS utterance; one final
+//     transcript with from_finalize set, or on_error, per STT finalize().
+//  5. After on_error an STT or TTS stream is closed: later calls return
+//     errc::closed. An LlmSession stays usable: a new generate() may be tried.
+//  6. Inside a callback the consumer may call the stream's methods (cancel(), or a
+//     new generate() after on_done ...), but must not destroy the stream there:
+//     post the destruction to the strand.
+//  7. Provider objects are thread-safe and immutable after creation; streams and
+//     sessions are strand-confined (created, used and destroyed on the strand).
+//  8. Errors name the provider (Error::set_provider) and never carry a secret.
+//     Exceptions never escape a provider into the consumer; a consumer that wraps
+//     third-party code (the Fallback wrappers do) also catches them.
+//  9. All timing (latency, timeouts, pacing) goes through the strand's clock and
+//     timers, so providers without network I/O run under virtual time.
 #pragma once
 
 #include <filesystem>

@@ -4,6 +4,8 @@
 // A LanguageModel opens one LlmSession per call (the flow engine keeps its dialog
 // state there; network models keep connection state). A session runs one
 // generation at a time: text deltas, complete tool calls, usage, then done or error.
+// After on_done/on_error (even from inside that callback) the next generate() may
+// start. See common.hpp for the observer contract every provider keeps.
 //
 // Tools: ToolSpec::parameters is a JSON Schema object. Tool calls arrive complete
 // (the adapter assembles streamed fragments); `arguments` is the raw JSON text the
@@ -76,13 +78,18 @@ struct LlmCapabilities {
   int context_tokens = 0;  ///< 0 = unknown
 };
 
-/// Receives one generation's output on the session strand.
+/// One line for `loqui providers`: "tools, parallel tools, usage, 8192 tokens".
+std::string to_string(const LlmCapabilities& capabilities);
+
+/// Receives one generation's output. Called on the session strand only, never
+/// inside a call into the session, never after cancel() returned (see common.hpp).
 class LlmObserver {
  public:
   virtual ~LlmObserver() = default;
-  /// Which provider is answering. Called before the first output, and again when a
-  /// Fallback switches providers; `restarted` = true means: discard all text and
-  /// tool calls of this generation received so far.
+  /// Which provider is answering. Plain providers need not call it; the LLM
+  /// Fallback calls it before the first output of every generation, and again when
+  /// it switches providers; `restarted` = true means: discard all text and tool
+  /// calls of this generation received so far.
   virtual void on_provider(std::string_view provider, bool restarted) { (void)provider; (void)restarted; }
   virtual void on_text(std::string_view delta) = 0;
   virtual void on_tool_call(const ToolCall& call) = 0;
@@ -96,14 +103,16 @@ class LlmObserver {
   virtual void on_error(const Error& error) = 0;
 };
 
-/// One call's conversation with the model. Strand-confined.
+/// One call's conversation with the model. Strand-confined: create, use and destroy
+/// it on the session strand. Destroying it implies cancel().
 class LlmSession {
  public:
   virtual ~LlmSession() = default;
   /// Starts a generation. `observer` must outlive it (until on_done/on_error or
   /// cancel()). Errors: errc::invalid_argument if one is already running.
   virtual Status generate(const LlmRequest& request, LlmObserver& observer) = 0;
-  /// Cancels the running generation (if any); no observer call after this returns.
+  /// Cancels the running generation (if any); no observer call after this returns,
+  /// not even on_done(cancelled). Idempotent; a no-op when idle.
   virtual void cancel() noexcept = 0;
   virtual bool busy() const noexcept = 0;
 };

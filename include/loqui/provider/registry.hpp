@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,14 @@ struct RegistryEntry {
   std::string name;
   std::string description;
   std::string origin;  ///< "builtin", "code" or the plugin path
+  /// What the provider declared when it registered (shown by `loqui providers`);
+  /// the one matching `kind` may be set. A configured instance reports its own,
+  /// possibly narrower, capabilities() (e.g. one voice's formats).
+  std::optional<SttCapabilities> stt_capabilities;
+  std::optional<LlmCapabilities> llm_capabilities;
+  std::optional<TtsCapabilities> tts_capabilities;
+  /// The declared capabilities as one line; "" when none were declared.
+  std::string capabilities_summary() const;
 };
 
 class Registry {
@@ -52,9 +61,13 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   /// Errors: errc::already_exists, errc::invalid_argument (empty name or factory).
-  Status add_stt(std::string name, std::string description, SttFactory factory);
-  Status add_llm(std::string name, std::string description, LlmFactory factory);
-  Status add_tts(std::string name, std::string description, TtsFactory factory);
+  /// `capabilities` is what `loqui providers` shows (optional).
+  Status add_stt(std::string name, std::string description, SttFactory factory,
+                 std::optional<SttCapabilities> capabilities = std::nullopt);
+  Status add_llm(std::string name, std::string description, LlmFactory factory,
+                 std::optional<LlmCapabilities> capabilities = std::nullopt);
+  Status add_tts(std::string name, std::string description, TtsFactory factory,
+                 std::optional<TtsCapabilities> capabilities = std::nullopt);
 
   /// Builds a provider from `config` ({"provider": name, ...}). Errors:
   /// errc::not_found "stt.provider: unknown provider 'deepgramm' (registered: ...)",
