@@ -84,7 +84,7 @@ std::vector<std::int16_t> speech_8k() {
   }
   if (s.size() < kRate * 5) {
     std::fprintf(stderr, "note: espeak-ng/sox unavailable, using a synthetic voiced signal\n");
-    s = testing::voiced_signal(kRate, 30.0);
+    s = jitter::speech_like_signal(kRate, 30.0);
   }
   return s;
 }
@@ -350,7 +350,7 @@ void BM_JitterBufferFrame(benchmark::State& state) {
   JitterBufferConfig cfg;
   cfg.mode = mode;
   auto jb = JitterBuffer::create(cfg, dec).value();
-  const auto audio = testing::voiced_signal(kRate, 10.0);
+  const auto audio = jitter::speech_like_signal(kRate, 10.0);
   std::vector<std::vector<std::byte>> pl;
   for (std::size_t k = 0; k < 500; ++k) pl.push_back(testing::pcm_payload(std::span(audio).subspan(k * kPacket, kPacket)));
   std::uint64_t k = 0;

@@ -318,4 +318,56 @@ Result<ReplayResult> replay_trace(const std::vector<TraceEntry>& trace,
   return result;
 }
 
+std::vector<std::int16_t> speech_like_signal(int rate_hz, double seconds, double level) {
+  const auto n = static_cast<std::size_t>(std::max(0.0, rate_hz * seconds));
+  std::vector<std::int16_t> s(n);
+  double phase = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate_hz;
+    const double f0 = 145.0 + 35.0 * std::sin(2 * M_PI * 0.3 * t);
+    phase += 2 * M_PI * f0 / rate_hz;
+    const double env = std::max(0.0, std::sin(2 * M_PI * 2.0 * t));  // ~4 syllables/s, pauses between
+    const double v = 0.6 * std::sin(phase) + 0.3 * std::sin(2 * phase + 0.5) + 0.15 * std::sin(3 * phase + 1.0);
+    s[i] = static_cast<std::int16_t>(std::lround(level * env * v));
+  }
+  return s;
+}
+
+Result<std::vector<std::vector<std::byte>>> encode_payloads(const std::vector<TraceEntry>& trace,
+                                                            AudioEncoder& encoder,
+                                                            std::span<const std::int16_t> audio,
+                                                            const ReplayOptions& options) {
+  const int rate = encoder.input_format().sample_rate_hz;
+  const auto packet = static_cast<std::size_t>(std::llround(options.ptime_ms * rate / 1000.0));
+  if (packet == 0 || audio.size() < packet)
+    return Error(errc::invalid_argument, "encode_payloads: audio shorter than one packet");
+  std::vector<std::vector<std::byte>> out(trace.size());
+  if (trace.empty()) return out;
+  // Slots on the ptime grid, encoded from the first to the last in order.
+  std::vector<std::int64_t> slot(trace.size());
+  std::int64_t lo = 0, hi = 0;
+  for (std::size_t i = 0; i < trace.size(); ++i) {
+    slot[i] = static_cast<std::int64_t>(std::llround(trace[i].send_ms / options.ptime_ms));
+    lo = i == 0 ? slot[i] : std::min(lo, slot[i]);
+    hi = i == 0 ? slot[i] : std::max(hi, slot[i]);
+  }
+  if (hi - lo > static_cast<std::int64_t>(86400000.0 / options.ptime_ms))
+    return Error(errc::invalid_argument, "encode_payloads: the trace spans more than 24 hours of packets");
+  std::vector<std::size_t> by_slot(trace.size());
+  for (std::size_t i = 0; i < trace.size(); ++i) by_slot[i] = i;
+  std::stable_sort(by_slot.begin(), by_slot.end(), [&](std::size_t a, std::size_t b) { return slot[a] < slot[b]; });
+  std::vector<std::byte> buf(4000);
+  std::size_t k = 0;
+  for (std::int64_t sl = lo; sl <= hi && k < by_slot.size(); ++sl) {
+    const std::size_t off = static_cast<std::size_t>(sl - lo) * packet % (audio.size() - packet + 1);
+    auto n = encoder.encode(audio.subspan(off, packet), buf);
+    if (!n) return Error(n.error().code(), "encode_payloads: packet " + std::to_string(sl) + ": " + n.error().message());
+    while (k < by_slot.size() && slot[by_slot[k]] == sl) {
+      out[by_slot[k]].assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+      ++k;
+    }
+  }
+  return out;
+}
+
 }  // namespace loqui::jitter

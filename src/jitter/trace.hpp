@@ -13,10 +13,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "loqui/audio/codec.hpp"
 #include "loqui/audio/jitter_buffer.hpp"
 #include "loqui/error.hpp"
 
@@ -133,5 +135,21 @@ Result<ReplayResult> replay_trace(const std::vector<TraceEntry>& trace,
 
 /// RTP timestamp for a trace line: send_ms on the ptime grid, in clock units.
 std::uint32_t rtp_timestamp(const TraceEntry& e, const ReplayOptions& options);
+
+/// A voiced, speech-like signal for traces without real audio: harmonics of a
+/// slowly gliding pitch (110-180 Hz), syllable-rate envelope with pauses between
+/// syllables. `level` is the peak amplitude.
+std::vector<std::int16_t> speech_like_signal(int rate_hz, double seconds, double level = 8000.0);
+
+/// Payloads for every trace line: `audio` (pcm16 at the encoder's input rate,
+/// looped) cut into ptime packets on the send_ms grid and encoded in send order, so
+/// stateful codecs (Opus, with its in-band FEC) see a continuous stream; lost lines
+/// get their payload too (the sender sent it). Duplicate lines share one.
+/// Errors: invalid_argument (audio shorter than a packet, a trace spanning more
+/// than 24 hours of packets), or the encoder's error naming the packet.
+Result<std::vector<std::vector<std::byte>>> encode_payloads(const std::vector<TraceEntry>& trace,
+                                                            AudioEncoder& encoder,
+                                                            std::span<const std::int16_t> audio,
+                                                            const ReplayOptions& options);
 
 }  // namespace loqui::jitter

@@ -2,10 +2,10 @@
 // File: small AudioDecoders for jitter-buffer tests, fuzzing and benchmarks: a
 // host-order pcm16 ("L16") decoder whose concealment is recognisable, and a variant
 // whose packets carry a copy of the previous packet as in-band FEC (like Opus LBRR).
-// Plus helpers to cut a signal into packets.
+// Plus a helper to turn samples into a payload. (A speech-like signal to put in
+// them is jitter::speech_like_signal in src/jitter/trace.hpp.)
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -81,23 +81,6 @@ inline std::vector<std::byte> pcm_payload(std::span<const std::int16_t> samples)
   std::vector<std::byte> b(samples.size() * 2);
   std::memcpy(b.data(), samples.data(), b.size());
   return b;
-}
-
-/// A voiced, speech-like test signal: harmonics of a slowly gliding pitch
-/// (110-180 Hz) with syllable-rate amplitude modulation and short pauses.
-inline std::vector<std::int16_t> voiced_signal(int rate_hz, double seconds, double level = 8000.0) {
-  const auto n = static_cast<std::size_t>(rate_hz * seconds);
-  std::vector<std::int16_t> s(n);
-  double phase = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / rate_hz;
-    const double f0 = 145.0 + 35.0 * std::sin(2 * M_PI * 0.3 * t);
-    phase += 2 * M_PI * f0 / rate_hz;
-    const double env = std::max(0.0, std::sin(2 * M_PI * 2.0 * t));  // ~4 syllables/s
-    const double v = 0.6 * std::sin(phase) + 0.3 * std::sin(2 * phase + 0.5) + 0.15 * std::sin(3 * phase + 1.0);
-    s[i] = static_cast<std::int16_t>(std::lround(level * env * v));
-  }
-  return s;
 }
 
 }  // namespace loqui::testing

@@ -67,11 +67,12 @@
 #include "loqui/audio/codec.hpp"
 #include "loqui/audio/frame.hpp"
 #include "loqui/error.hpp"
-#include "loqui/json.hpp"
 #include "loqui/pipeline/flow.hpp"
 #include "loqui/runtime/clock.hpp"
 
 namespace loqui {
+
+class Json;  // loqui/json.hpp; only the JSON helpers below need it
 
 /// What the output is for.
 enum class JitterMode : std::uint8_t {
@@ -87,8 +88,8 @@ struct JitterBufferConfig {
   JitterMode mode = JitterMode::playout;
   /// Output per get_audio() call, ms (the session clock's tick). 5..120.
   int frame_ms = 20;
-  /// RTP clock rate of packet timestamps; 0 = the decoder's input rate (8000 for
-  /// G.711, 48000 for Opus).
+  /// RTP clock rate of packet timestamps; 0 = 48000 for Opus (RFC 7587, whatever
+  /// rate it decodes at), else the decoder's input rate (8000 for G.711).
   int clock_rate_hz = 0;
   /// Delay at start and after a reset, before any arrival statistics exist; 0 = mode
   /// default (80 ms playout, 40 ms uplink).
@@ -181,6 +182,7 @@ struct JitterStats {
     return jitter_buffer_emitted_count ? jitter_buffer_delay_ms / static_cast<double>(jitter_buffer_emitted_count)
                                        : 0.0;
   }
+  /// All fields by name (include loqui/json.hpp to use it).
   Json to_json() const;
 };
 

@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <vector>
 
 #include "jitter/trace.hpp"
 #include "loqui/audio/jitter_buffer.hpp"
+#include "loqui/json.hpp"
 #include "loqui/pipeline/chain.hpp"
 #include "loqui/runtime/runtime.hpp"
 #include "support/test_decoders.hpp"
@@ -223,7 +226,7 @@ TEST(JitterBuffer, SsrcChangeResetsAndFlagsDiscontinuity) {
 // (stretching absorbs the 300 ms of drift) with no starvation.
 void run_drift(JitterMode mode, double drift) {
   Sim s(config(mode, /*stretch=*/true));
-  const auto sig = testing::voiced_signal(8000, 300.0);
+  const auto sig = jitter::speech_like_signal(8000, 300.0);
   const int n = 15000;
   unsigned x = 99;
   double fifo = 0;
@@ -324,7 +327,7 @@ TEST(JitterBuffer, BurstLossUplinkEmitsGapFramesNotSpeech) {
 
 TEST(JitterBuffer, DelaySpikeStallsInsteadOfLosingPacketsThenRecovers) {
   Sim s(config(JitterMode::playout, /*stretch=*/true));
-  const auto sig = testing::voiced_signal(8000, 20.0);
+  const auto sig = jitter::speech_like_signal(8000, 20.0);
   const int n = 1000;
   double fifo = 0;
   for (int k = 0; k < n; ++k) {
@@ -621,7 +624,7 @@ TEST(JitterBuffer, OutputChecksumsOnFixedTraces) {
   spec.burst_loss_start = 0.005;
   spec.reorder = 0.02;
   const auto trace = jitter::generate_trace(spec);
-  const auto sig = testing::voiced_signal(8000, 21.0);
+  const auto sig = jitter::speech_like_signal(8000, 21.0);
   std::vector<std::vector<std::byte>> payloads;
   for (std::size_t i = 0; i < trace.size(); ++i)
     payloads.push_back(testing::pcm_payload(std::span(sig).subspan(i * 160, 160)));
