@@ -7,8 +7,9 @@
 // 20 ms clock through loqui (playout and uplink modes) and through speexdsp's
 // jitter buffer (default settings, 20 ms steps, as applications use it). Audio is
 // espeak-ng speech (generated at run time with sox; a synthetic voiced signal if
-// they are missing) carried as 8 kHz L16, so loqui's time-stretching sees real
-// speech. Metrics (one definition for both, jitter/trace.hpp):
+// they are missing) carried as G.711 mu-law, decoded and concealed by loqui's G.711
+// codec, so time-stretching and PLC work on real speech; a second loqui row carries
+// Opus with in-band FEC. Metrics (one definition for both, jitter/trace.hpp):
 //   late %       arrived but never played, % of packets sent
 //   concealed %  output that was concealment or gap, % of output
 //   mean/p95     per played packet: arrival -> its first sample played, ms
@@ -36,7 +37,7 @@
 #include "alloc_counter.hpp"
 #include "jitter/trace.hpp"
 #include "loqui/audio/jitter_buffer.hpp"
-#include "support/test_decoders.hpp"
+#include "loqui/audio/codecs.hpp"
 
 namespace loqui::bench_jitter {
 namespace {
@@ -46,10 +47,12 @@ constexpr int kPtimeMs = 20;
 constexpr std::size_t kPacket = kRate * kPtimeMs / 1000;
 
 // ------------------------------------------------------------------ audio
-std::vector<std::int16_t> speech_8k() {
+// espeak-ng sentences (four voices) joined with pauses, at `rate` Hz; cached in the
+// temp directory. A synthetic voiced signal if espeak-ng or sox is missing.
+std::vector<std::int16_t> speech(int rate) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "loqui-bench-jitter";
-  const fs::path raw = dir / "speech_8k.raw";
+  const fs::path raw = dir / ("speech_" + std::to_string(rate) + ".raw");
   std::error_code ec;
   if (!fs::exists(raw, ec)) {
     fs::create_directories(dir, ec);
@@ -69,7 +72,8 @@ std::vector<std::int16_t> speech_8k() {
       parts += " '" + wav.string() + "' '|sox -n -r 22050 -c 1 -b 16 -p trim 0 0.6'";
     }
     if (!parts.empty()) {
-      const std::string cmd = "sox" + parts + " -r 8000 -c 1 -b 16 -e signed-integer '" + raw.string() + "' >/dev/null 2>&1";
+      const std::string cmd = "sox" + parts + " -r " + std::to_string(rate) + " -c 1 -b 16 -e signed-integer '" +
+                              raw.string() + "' >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) fs::remove(raw, ec);
     }
   }
@@ -82,22 +86,35 @@ std::vector<std::int16_t> speech_8k() {
     s.resize(bytes / 2);
     in.read(reinterpret_cast<char*>(s.data()), static_cast<std::streamsize>(s.size() * 2));
   }
-  if (s.size() < kRate * 5) {
+  if (s.size() < static_cast<std::size_t>(rate) * 5) {
     std::fprintf(stderr, "note: espeak-ng/sox unavailable, using a synthetic voiced signal\n");
-    s = jitter::speech_like_signal(kRate, 30.0);
+    s = jitter::speech_like_signal(rate, 30.0);
   }
   return s;
 }
 
-std::vector<std::vector<std::byte>> payloads_for(const std::vector<jitter::TraceEntry>& trace,
-                                                 const std::vector<std::int16_t>& audio) {
-  std::vector<std::vector<std::byte>> p(trace.size());
-  for (std::size_t i = 0; i < trace.size(); ++i) {
-    const auto slot = static_cast<std::size_t>(std::llround(trace[i].send_ms / kPtimeMs));
-    const std::size_t off = (slot * kPacket) % (audio.size() - kPacket);
-    p[i] = testing::pcm_payload(std::span(audio).subspan(off, kPacket));
-  }
-  return p;
+// The trace's packets as G.711 mu-law (8 kHz) or Opus with in-band FEC (16 kHz
+// audio, 48 kHz RTP clock).
+struct Stream {
+  std::vector<std::vector<std::byte>> payloads;
+  jitter::ReplayOptions replay;
+};
+
+Stream encode(const std::vector<jitter::TraceEntry>& trace, bool opus, const std::vector<std::int16_t>& audio) {
+  Stream st;
+  st.replay.ptime_ms = kPtimeMs;
+  st.replay.clock_rate_hz = opus ? 48000 : 8000;
+  EncoderOptions eo;
+  eo.frame_ms = kPtimeMs;
+  eo.opus.inband_fec = true;
+  eo.opus.packet_loss_percent = 10;
+  auto enc = make_encoder(opus ? AudioFormat{16000, 1, Encoding::opus} : AudioFormat::mulaw8k(), eo).value();
+  st.payloads = jitter::encode_payloads(trace, *enc, audio, st.replay).value();
+  return st;
+}
+
+std::unique_ptr<AudioDecoder> decoder(bool opus) {
+  return make_decoder(opus ? AudioFormat{16000, 1, Encoding::opus} : AudioFormat::mulaw8k()).value();
 }
 
 // ------------------------------------------------------------------ traces
@@ -147,14 +164,13 @@ struct Run {
   Cost cost;
 };
 
-Run run_loqui(const std::vector<jitter::TraceEntry>& trace, const std::vector<std::vector<std::byte>>& payloads,
-              JitterMode mode) {
-  testing::PcmTestDecoder dec(kRate);
+Run run_loqui(const std::vector<jitter::TraceEntry>& trace, const Stream& stream, bool opus, JitterMode mode) {
+  auto dec = decoder(opus);
   JitterBufferConfig cfg;
   cfg.mode = mode;
-  auto jb = JitterBuffer::create(cfg, dec).value();
+  auto jb = JitterBuffer::create(cfg, *dec).value();
   Run r;
-  auto res = jitter::replay_trace(trace, payloads, jb, {});
+  auto res = jitter::replay_trace(trace, stream.payloads, jb, stream.replay);
   r.m = res->metrics;
   r.stats = res->stats;
   return r;
@@ -169,12 +185,12 @@ double median_ns(std::vector<double>& v) {
   return v[v.size() / 2];
 }
 
-Cost time_loqui(const std::vector<jitter::TraceEntry>& trace, const std::vector<std::vector<std::byte>>& payloads,
-                JitterMode mode) {
-  testing::PcmTestDecoder dec(kRate);
+Cost time_loqui(const std::vector<jitter::TraceEntry>& trace, const Stream& stream, JitterMode mode) {
+  auto dec = decoder(false);
   JitterBufferConfig cfg;
   cfg.mode = mode;
-  auto jb = JitterBuffer::create(cfg, dec).value();
+  auto jb = JitterBuffer::create(cfg, *dec).value();
+  const auto& payloads = stream.payloads;
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < trace.size(); ++i)
     if (!trace[i].lost()) order.push_back(i);
@@ -189,7 +205,7 @@ Cost time_loqui(const std::vector<jitter::TraceEntry>& trace, const std::vector<
   std::size_t next = 0;
   const double start = trace[order.front()].arrival_ms;
   const double end = trace[order.back()].arrival_ms;
-  jitter::ReplayOptions opt;
+  const jitter::ReplayOptions& opt = stream.replay;
   for (double t = start; t <= end; t += kPtimeMs) {
     const bool warm = get_ns.size() >= 50;
     while (next < order.size() && trace[order[next]].arrival_ms <= t) {
@@ -225,7 +241,8 @@ Cost time_loqui(const std::vector<jitter::TraceEntry>& trace, const std::vector<
 
 // speexdsp as applications drive it: put() on arrival; every 20 ms get() one
 // packet's span, conceal when it is missing (or asks for an insertion), then tick().
-Run run_speex(const std::vector<jitter::TraceEntry>& trace, const std::vector<std::vector<std::byte>>& payloads) {
+Run run_speex(const std::vector<jitter::TraceEntry>& trace, const Stream& stream) {
+  const auto& payloads = stream.payloads;
   Run r;
   jitter::MetricsAccumulator acc(trace);
   std::vector<std::size_t> order;
@@ -234,7 +251,7 @@ Run run_speex(const std::vector<jitter::TraceEntry>& trace, const std::vector<st
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return trace[a].arrival_ms < trace[b].arrival_ms; });
   ::JitterBuffer* jb = jitter_buffer_init(static_cast<int>(kPacket));
-  jitter::ReplayOptions opt;
+  const jitter::ReplayOptions& opt = stream.replay;
   const double start = trace[order.front()].arrival_ms;
   const double end = trace[order.back()].arrival_ms + 1700.0;  // the same tail as loqui's replay
   std::vector<char> out(4096);
@@ -288,9 +305,11 @@ void print_row(const char* who, const Run& r) {
 }
 
 int print_tables(const std::filesystem::path& dump_dir) {
-  const auto audio = speech_8k();
-  std::printf("jitter buffer: loqui vs speexdsp on identical traces (120 s each, 20 ms packets, 8 kHz speech)\n");
-  std::printf("late = arrived but never played (%% of sent); concealed = %% of output; delay = arrival -> played\n\n");
+  const auto audio8 = speech(8000);
+  const auto audio16 = speech(16000);
+  std::printf("jitter buffer: loqui vs speexdsp on identical traces (120 s each, 20 ms packets, espeak-ng speech)\n");
+  std::printf("G.711 mu-law unless noted; late = arrived but never played (%% of sent); concealed = %% of output\n");
+  std::printf("(concealment or gap frames); delay = from a packet's arrival until its first sample is played\n\n");
   int met = 0;
   const auto specs = trace_specs(120.0);
   for (const auto& spec : specs) {
@@ -298,7 +317,8 @@ int print_tables(const std::filesystem::path& dump_dir) {
     if (!dump_dir.empty()) {
       std::ofstream(dump_dir / (spec.name + ".tsv")) << jitter::format_trace(trace, spec.name);
     }
-    const auto payloads = payloads_for(trace, audio);
+    const Stream g711 = encode(trace, false, audio8);
+    const Stream opus = encode(trace, true, audio16);
     std::size_t lost = 0;
     for (const auto& e : trace) lost += e.lost();
     std::printf("%s (seed %llu): network loss %.2f %%, base %.0f ms, %s jitter scale %.0f ms, %.1f spikes/min, "
@@ -307,29 +327,32 @@ int print_tables(const std::filesystem::path& dump_dir) {
                 100.0 * static_cast<double>(lost) / static_cast<double>(trace.size()), spec.base_delay_ms,
                 spec.jitter == jitter::TraceSpec::Jitter::pareto ? "Pareto" : "Weibull", spec.jitter_scale_ms,
                 spec.spikes_per_min, 100 * spec.reorder, spec.drift_ppm / 10000.0);
-    const Run lp = run_loqui(trace, payloads, JitterMode::playout);
-    const Run lu = run_loqui(trace, payloads, JitterMode::uplink);
-    const Run sx = run_speex(trace, payloads);
+    const Run lp = run_loqui(trace, g711, false, JitterMode::playout);
+    const Run lu = run_loqui(trace, g711, false, JitterMode::uplink);
+    const Run lo = run_loqui(trace, opus, true, JitterMode::playout);
+    const Run sx = run_speex(trace, g711);
     print_row("loqui playout", lp);
     print_row("loqui uplink", lu);
+    print_row("loqui opus+FEC", lo);
     print_row("speexdsp", sx);
     const bool ok = lp.m.late_pct < sx.m.late_pct && lp.m.mean_delay_ms <= sx.m.mean_delay_ms;
     met += ok;
     std::printf("  target (playout late < speexdsp, mean delay <= speexdsp): %s   "
-                "[loqui: %llu stalls, %.1f s stretched, target %.0f ms at end]\n\n",
+                "[loqui playout: %llu stalls, %.1f s stretched, target %.0f ms at end; opus: %llu FEC-recovered]\n\n",
                 ok ? "MET" : "MISSED", static_cast<unsigned long long>(lp.stats.stalls),
-                static_cast<double>(lp.stats.removed_samples_for_acceleration + lp.stats.inserted_samples_for_deceleration) / kRate,
-                lp.stats.target_delay_ms);
+                static_cast<double>(lp.stats.removed_samples_for_acceleration + lp.stats.inserted_samples_for_deceleration) /
+                    kRate,
+                lp.stats.target_delay_ms, static_cast<unsigned long long>(lo.stats.fec_recovered_packets));
   }
   std::printf("target met on %d of %zu traces\n\n", met, specs.size());
 
   // Cost on the hardest trace, measured inside the replay loop.
   const auto trace = jitter::generate_trace(specs[3]);
-  const auto payloads = payloads_for(trace, audio);
-  const Cost cp = time_loqui(trace, payloads, JitterMode::playout);
-  const Cost cu = time_loqui(trace, payloads, JitterMode::uplink);
-  const Run sx = run_speex(trace, payloads);
-  std::printf("cost per call (%s, median wall time per call; Google Benchmark below gives CPU time):\n",
+  const Stream g711 = encode(trace, false, audio8);
+  const Cost cp = time_loqui(trace, g711, JitterMode::playout);
+  const Cost cu = time_loqui(trace, g711, JitterMode::uplink);
+  const Run sx = run_speex(trace, g711);
+  std::printf("cost per call (%s, G.711 decode included, median wall time per call; Google Benchmark below gives CPU time):\n",
               specs[3].name.c_str());
   std::printf("  loqui playout   push %6.0f ns  get_audio %6.0f ns  heap allocations after warm-up: %llu in %llu frames\n",
               cp.push_ns, cp.get_ns, static_cast<unsigned long long>(cp.allocs_after_warmup),
@@ -337,7 +360,7 @@ int print_tables(const std::filesystem::path& dump_dir) {
   std::printf("  loqui uplink    push %6.0f ns  get_audio %6.0f ns  heap allocations after warm-up: %llu in %llu frames\n",
               cu.push_ns, cu.get_ns, static_cast<unsigned long long>(cu.allocs_after_warmup),
               static_cast<unsigned long long>(cu.frames));
-  std::printf("  speexdsp        put  %6.0f ns  get+tick  %6.0f ns  (allocates per packet)\n\n", sx.cost.push_ns,
+  std::printf("  speexdsp        put  %6.0f ns  get+tick  %6.0f ns  (no decoding; allocates per packet)\n\n", sx.cost.push_ns,
               sx.cost.get_ns);
   return met == static_cast<int>(specs.size()) ? 0 : 1;
 }
@@ -346,13 +369,18 @@ int print_tables(const std::filesystem::path& dump_dir) {
 // One 20 ms frame of steady, jittery traffic: a push and a get_audio.
 void BM_JitterBufferFrame(benchmark::State& state) {
   const auto mode = state.range(0) == 0 ? JitterMode::playout : JitterMode::uplink;
-  testing::PcmTestDecoder dec(kRate);
+  auto dec = decoder(false);
   JitterBufferConfig cfg;
   cfg.mode = mode;
-  auto jb = JitterBuffer::create(cfg, dec).value();
+  auto jb = JitterBuffer::create(cfg, *dec).value();
   const auto audio = jitter::speech_like_signal(kRate, 10.0);
+  auto enc = make_encoder(AudioFormat::mulaw8k()).value();
   std::vector<std::vector<std::byte>> pl;
-  for (std::size_t k = 0; k < 500; ++k) pl.push_back(testing::pcm_payload(std::span(audio).subspan(k * kPacket, kPacket)));
+  for (std::size_t k = 0; k < 500; ++k) {
+    std::vector<std::byte> b(kPacket);
+    (void)enc->encode(std::span(audio).subspan(k * kPacket, kPacket), b);
+    pl.push_back(b);
+  }
   std::uint64_t k = 0;
   auto step = [&] {
     MediaPacket p;
@@ -370,7 +398,7 @@ void BM_JitterBufferFrame(benchmark::State& state) {
   for (auto _ : state) step();
   state.counters["allocs_per_frame"] =
       static_cast<double>(bench::allocations() - before) / static_cast<double>(state.iterations());
-  state.SetLabel(mode == JitterMode::playout ? "push + get_audio, playout" : "push + get_audio, uplink");
+  state.SetLabel(mode == JitterMode::playout ? "push + get_audio, playout, G.711" : "push + get_audio, uplink, G.711");
 }
 BENCHMARK(BM_JitterBufferFrame)->Arg(0)->Arg(1);
 

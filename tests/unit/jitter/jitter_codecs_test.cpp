@@ -149,8 +149,9 @@ TEST(JitterBufferCodecs, OpusFecBeatsPlcOnTheLostAudio) {
   }
   RecordProperty("plc_snr_db", std::to_string(snr[0]));
   RecordProperty("fec_snr_db", std::to_string(snr[1]));
-  EXPECT_GT(snr[1], 8.0);
-  EXPECT_GT(snr[1], snr[0] + 6.0) << "PLC " << snr[0] << " dB, FEC " << snr[1] << " dB";
+  // Measured: FEC ~33 dB, PLC ~11 dB.
+  EXPECT_GT(snr[1], 20.0);
+  EXPECT_GT(snr[1], snr[0] + 10.0) << "PLC " << snr[0] << " dB, FEC " << snr[1] << " dB";
 }
 #endif
 
