@@ -19,7 +19,8 @@
 // Part 2 (Google Benchmark): ns per push() and per get_audio() in steady state,
 // heap allocations per frame (must be 0), and speexdsp's put/get for reference.
 //
-// Run: ./build/bench/jitter_buffer_bench [--traces-only] [--dump DIR] [benchmark flags]
+// Run: ./build/bench/jitter/jitter_buffer_bench [--traces-only] [--dump DIR]
+//        [--stall-cost MS] [--late-cost MS] [benchmark flags]
 #include <speex/speex_jitter.h>
 
 #include <benchmark/benchmark.h>
@@ -164,9 +165,12 @@ struct Run {
   Cost cost;
 };
 
+// --stall-cost / --late-cost: move loqui along its concealment/delay frontier.
+JitterBufferConfig g_config;
+
 Run run_loqui(const std::vector<jitter::TraceEntry>& trace, const Stream& stream, bool opus, JitterMode mode) {
   auto dec = decoder(opus);
-  JitterBufferConfig cfg;
+  JitterBufferConfig cfg = g_config;
   cfg.mode = mode;
   auto jb = JitterBuffer::create(cfg, *dec).value();
   Run r;
@@ -308,6 +312,8 @@ int print_tables(const std::filesystem::path& dump_dir) {
   const auto audio8 = speech(8000);
   const auto audio16 = speech(16000);
   std::printf("jitter buffer: loqui vs speexdsp on identical traces (120 s each, 20 ms packets, espeak-ng speech)\n");
+  std::printf("loqui: stall cost %.0f ms/%%, late cost %.0f ms/%%\n", g_config.stall_cost_ms_per_percent,
+              g_config.late_cost_ms_per_percent);
   std::printf("G.711 mu-law unless noted; late = arrived but never played (%% of sent); concealed = %% of output\n");
   std::printf("(concealment or gap frames); delay = from a packet's arrival until its first sample is played\n\n");
   int met = 0;
@@ -439,6 +445,10 @@ int main(int argc, char** argv) {
       dump = argv[++i];
     } else if (std::strcmp(argv[i], "--traces-only") == 0) {
       traces_only = true;
+    } else if (std::strcmp(argv[i], "--stall-cost") == 0 && i + 1 < argc) {
+      loqui::bench_jitter::g_config.stall_cost_ms_per_percent = std::atof(argv[++i]);
+    } else if (std::strcmp(argv[i], "--late-cost") == 0 && i + 1 < argc) {
+      loqui::bench_jitter::g_config.late_cost_ms_per_percent = std::atof(argv[++i]);
     } else {
       rest.push_back(argv[i]);
     }

@@ -311,6 +311,11 @@ Result<ReplayResult> replay_trace(const std::vector<TraceEntry>& trace,
       acc.on_played(to_trace_seq(info.played[i].sequence), to_ms(info.played[i].played));
     for (const auto s : f.samples()) mix(static_cast<std::uint16_t>(s), 2);
     mix(info.flags, 4);
+    // Done once every packet has arrived and nothing is left to play.
+    if (next == order.size() && info.real_samples == 0 && !info.preroll) {
+      const JitterStats st = jb.stats();
+      if (st.packets_buffered == 0 && st.buffered_ms <= 0) break;
+    }
   }
   result.metrics = acc.finish();
   result.stats = jb.stats();

@@ -107,7 +107,7 @@ struct ReplayOptions {
   int clock_rate_hz = 8000;      ///< RTP clock
   std::uint32_t ts_base = 0;     ///< RTP timestamp of send_ms = 0
   std::uint32_t ssrc = 0x10c1;
-  double tail_ms = 0;            ///< keep playing this long after the last arrival (0 = 1.5 x max delay)
+  double tail_ms = 0;            ///< play at most this long after the last arrival (0 = 1.5 x max delay + 200)
 };
 
 /// One get_audio() call of a replay.
@@ -127,7 +127,8 @@ struct ReplayResult {
 
 /// Runs `jb` over `trace` on a simulated clock: ticks every frame_ms from the first
 /// arrival; before each tick, every packet that has arrived by then is pushed in
-/// arrival order. `payloads[i]` is the payload of trace[i] (unused for lost ones).
+/// arrival order. Stops when every packet has arrived and nothing is left to play.
+/// `payloads[i]` is the payload of trace[i] (unused for lost ones).
 /// Errors: invalid_argument if payloads and trace differ in length.
 Result<ReplayResult> replay_trace(const std::vector<TraceEntry>& trace,
                                   const std::vector<std::vector<std::byte>>& payloads, JitterBuffer& jb,
