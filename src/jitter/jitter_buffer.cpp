@@ -159,7 +159,6 @@ struct Segment {
 
 struct Slot {
   bool used = false;
-  bool marker = false;
   bool discontinuity = false;  // first packet after an SSRC change or resync
   std::int64_t ext_seq = 0;
   std::int64_t ext_ts = 0;
@@ -633,7 +632,6 @@ struct JitterBuffer::Impl {
       ++stats.packets_discarded;
     }
     s.used = true;
-    s.marker = p.marker;
     s.discontinuity = ext == rebase_ext;
     s.ext_seq = ext;
     s.ext_ts = ext_ts;
@@ -652,24 +650,21 @@ struct JitterBuffer::Impl {
   }
 
   // ================================================================ playout
-  // The stored packet with the lowest sequence number not yet played, dropping any
-  // whose media time has entirely passed (late).
-  Slot* next_packet() {
-    if (stored_count == 0) return nullptr;
+  // The stored packet with the lowest sequence number not yet played. Packets on the
+  // way whose media time has entirely passed are dropped and counted in `passed`.
+  Slot* first_unplayed(std::uint64_t& passed) {
     const auto cap = static_cast<std::int64_t>(slots.size());
     for (std::int64_t e = next_seq; e < next_seq + cap && stored_count > 0; ++e) {
       Slot& s = slot_of(e);
       if (!s.used || s.ext_seq != e) continue;
-      if (to_out(s.ext_ts) + packet_duration(s) <= next_ts_out) {
-        drop_slot(s);
-        ++stats.packets_late;
-        next_seq = e + 1;
-        continue;
-      }
-      return &s;
+      if (to_out(s.ext_ts) + packet_duration(s) > next_ts_out) return &s;
+      drop_slot(s);
+      ++passed;
+      next_seq = e + 1;
     }
     return nullptr;
   }
+  Slot* next_packet() { return first_unplayed(stats.packets_late); }
 
   void decode(Slot& s) {
     const std::int64_t ts_out = to_out(s.ext_ts);
@@ -816,18 +811,7 @@ struct JitterBuffer::Impl {
     clear_sync();
     next_ts_out = std::max(play_to, next_ts_out);
     stall_samples = 0;
-    const auto cap = static_cast<std::int64_t>(slots.size());
-    for (std::int64_t e = next_seq; e < next_seq + cap && stored_count > 0; ++e) {
-      Slot& s = slot_of(e);
-      if (!s.used || s.ext_seq != e) continue;
-      if (to_out(s.ext_ts) + packet_duration(s) <= next_ts_out) {
-        drop_slot(s);
-        ++stats.packets_discarded;
-        next_seq = e + 1;
-      } else {
-        break;
-      }
-    }
+    (void)first_unplayed(stats.packets_discarded);
     ++stats.resyncs;
     discontinuity_pending = true;
   }

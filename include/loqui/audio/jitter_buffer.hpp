@@ -133,6 +133,8 @@ struct MediaPacket {
   std::uint16_t sequence_number = 0;
   std::uint32_t timestamp = 0;  ///< RTP timestamp, units of clock_rate_hz
   std::uint32_t ssrc = 0;
+  /// RTP marker bit. Informational: timing relies on timestamps, so talkspurts after
+  /// silence suppression need no marker.
   bool marker = false;
   TimePoint arrival{};          ///< on the Runtime clock (the same clock as get_audio)
   std::span<const std::byte> payload{};

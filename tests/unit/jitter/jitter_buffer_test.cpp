@@ -355,6 +355,37 @@ TEST(JitterBuffer, DelaySpikeStallsInsteadOfLosingPacketsThenRecovers) {
   EXPECT_LT(st.target_delay_ms, 60.0);  // an in-order spike does not inflate the target
 }
 
+// A sustained episode of heavy jitter with reordering (a congested link for 30 s)
+// raises the target; when the link calms down the histograms forget it and the
+// target and the delay come back down.
+TEST(JitterBuffer, TargetAdaptsUpThenBackDown) {
+  Sim s(config(JitterMode::playout, /*stretch=*/true));
+  const auto sig = jitter::speech_like_signal(8000, 100.0);
+  unsigned x = 7;
+  const int n = 4500;  // 90 s
+  for (int k = 0; k < n; ++k) {
+    double jitter = 0;
+    if (k >= 1000 && k < 2500) {  // 20 s .. 50 s: 0-120 ms, independent per packet (reorders)
+      x = x * 1103515245u + 12345u;
+      jitter = static_cast<double>((x >> 16) % 1200) / 10.0;
+    }
+    s.send(30.0 + 20 * k + jitter, static_cast<std::uint16_t>(k), 160u * static_cast<std::uint32_t>(k),
+           std::vector<std::int16_t>(sig.begin() + k * 160, sig.begin() + (k + 1) * 160));
+  }
+  s.run_until(19000);
+  const double calm = s.jb.stats().target_delay_ms;
+  s.run_until(50000);
+  const auto busy = s.jb.stats();
+  s.run_until(89000);
+  const auto after = s.jb.stats();
+  EXPECT_LE(calm, 30.0);
+  EXPECT_GE(busy.target_delay_ms, 90.0);       // covers most of the 0-120 ms jitter
+  EXPECT_GE(busy.current_delay_ms, 70.0);      // and playout followed it
+  EXPECT_LE(after.target_delay_ms, calm + 10);  // forgotten after the episode
+  EXPECT_LE(after.current_delay_ms, after.target_delay_ms + 15);
+  EXPECT_LT(busy.packets_late, 1500u * 3 / 100);  // < 3 % of the jittery packets
+}
+
 TEST(JitterBuffer, LatePacketIsDiscardedAndCounted) {
   Sim s(config(JitterMode::playout));
   for (int k = 0; k < 100; ++k) {
