@@ -4,12 +4,18 @@
 #include "loqui/features.hpp"
 #include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
+#if LOQUI_HAS_CURL
+#include "providers/openai/openai.hpp"
+#endif
 
 namespace loqui::detail {
 
 void register_all_builtin(Registry& registry) {
   // Adapters add their register_<vendor>(registry) calls here, one line each.
   register_mock_providers(registry);
+#if LOQUI_HAS_CURL
+  register_openai(registry);
+#endif
 }
 
 }  // namespace loqui::detail
