@@ -7,4 +7,5 @@
 namespace loqui::cli {
 Command providers_command();
 Command resample_command();
+Command jitter_command();
 }  // namespace loqui::cli
