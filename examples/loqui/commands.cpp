@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       providers_command(),
       resample_command(),
+      jitter_command(),
       transcribe_command(),
       say_command(),
   };

@@ -7,6 +7,7 @@
 namespace loqui::cli {
 Command providers_command();
 Command resample_command();
+Command jitter_command();
 Command transcribe_command();
 Command say_command();
 }  // namespace loqui::cli

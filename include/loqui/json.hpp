@@ -31,18 +31,18 @@ class Json {
   using Object = std::vector<JsonMember>;
 
   Json() = default;
-  Json(std::nullptr_t) {}                                  // NOLINT
-  Json(bool b) : v_(b) {}                                  // NOLINT
-  Json(int i) : v_(static_cast<std::int64_t>(i)) {}        // NOLINT
-  Json(long i) : v_(static_cast<std::int64_t>(i)) {}       // NOLINT
-  Json(long long i) : v_(static_cast<std::int64_t>(i)) {}  // NOLINT
-  Json(unsigned i) : v_(static_cast<std::int64_t>(i)) {}   // NOLINT
-  Json(double d) : v_(d) {}                                // NOLINT
-  Json(const char* s) : v_(std::string(s)) {}              // NOLINT
-  Json(std::string s) : v_(std::move(s)) {}                // NOLINT
-  Json(std::string_view s) : v_(std::string(s)) {}         // NOLINT
-  Json(Array a) : v_(std::move(a)) {}                      // NOLINT
-  Json(Object o) : v_(std::move(o)) {}                     // NOLINT
+  Json(std::nullptr_t) noexcept;         // NOLINT
+  Json(bool b) noexcept;                 // NOLINT
+  Json(int i) noexcept;                  // NOLINT
+  Json(long i) noexcept;                 // NOLINT
+  Json(long long i) noexcept;            // NOLINT
+  Json(unsigned i) noexcept;             // NOLINT
+  Json(double d) noexcept;               // NOLINT
+  Json(const char* s);                   // NOLINT
+  Json(std::string s) noexcept;          // NOLINT
+  Json(std::string_view s);              // NOLINT
+  Json(Array a) noexcept;                // NOLINT
+  Json(Object o) noexcept;               // NOLINT
 
   static Json array(std::initializer_list<Json> items = {});
   static Json object(std::initializer_list<JsonMember> members = {});
@@ -55,7 +55,7 @@ class Json {
   /// Serialises; indent < 0 gives the compact form.
   std::string dump(int indent = -1) const;
 
-  Type type() const noexcept { return static_cast<Type>(v_.index()); }
+  Type type() const noexcept;
   bool is_null() const noexcept { return type() == Type::null; }
   bool is_bool() const noexcept { return type() == Type::boolean; }
   bool is_int() const noexcept { return type() == Type::integer; }
@@ -76,8 +76,8 @@ class Json {
   const Object& as_object() const;
   Object& as_object();
 
-  bool bool_or(bool fallback) const noexcept { return is_bool() ? std::get<1>(v_) : fallback; }
-  std::int64_t int_or(std::int64_t fallback) const noexcept { return is_int() ? std::get<2>(v_) : fallback; }
+  bool bool_or(bool fallback) const noexcept;
+  std::int64_t int_or(std::int64_t fallback) const noexcept;
   double number_or(double fallback) const noexcept;
   std::string string_or(std::string_view fallback) const;
 
@@ -107,6 +107,24 @@ struct JsonMember {
   Json value;
   friend bool operator==(const JsonMember&, const JsonMember&) = default;
 };
+
+// Defined here, after JsonMember is complete (clang instantiates the variant's
+// members eagerly and rejects the incomplete type inside the class).
+inline Json::Json(std::nullptr_t) noexcept {}
+inline Json::Json(bool b) noexcept : v_(b) {}
+inline Json::Json(int i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+inline Json::Json(long i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+inline Json::Json(long long i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+inline Json::Json(unsigned i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+inline Json::Json(double d) noexcept : v_(d) {}
+inline Json::Json(const char* s) : v_(std::string(s)) {}
+inline Json::Json(std::string s) noexcept : v_(std::move(s)) {}
+inline Json::Json(std::string_view s) : v_(std::string(s)) {}
+inline Json::Json(Array a) noexcept : v_(std::move(a)) {}
+inline Json::Json(Object o) noexcept : v_(std::move(o)) {}
+inline Json::Type Json::type() const noexcept { return static_cast<Type>(v_.index()); }
+inline bool Json::bool_or(bool fallback) const noexcept { return is_bool() ? std::get<1>(v_) : fallback; }
+inline std::int64_t Json::int_or(std::int64_t fallback) const noexcept { return is_int() ? std::get<2>(v_) : fallback; }
 
 /// Escapes `text` as a JSON string literal, including the quotes.
 std::string json_quote(std::string_view text);

@@ -339,7 +339,11 @@ Result<AudioFile> read_all(std::unique_ptr<ByteInput> input, std::string name, c
   const auto ch = static_cast<std::size_t>(reader->info().channels);
   AudioFile file;
   std::vector<std::int16_t>& samples = file.audio.samples;
-  if (reader->info().frames > 0) samples.reserve(static_cast<std::size_t>(reader->info().frames) * ch);
+  // The header's length is a claim, not a fact (a corrupt FLAC may promise 2^39
+  // samples): reserve at most 4 M samples up front and let the vector grow.
+  constexpr std::size_t kMaxReserve = std::size_t{1} << 22;
+  if (reader->info().frames > 0)
+    samples.reserve(std::min(static_cast<std::size_t>(reader->info().frames) * ch, kMaxReserve));
   std::size_t have = 0;
   while (true) {
     samples.resize(have + kChunk * ch);

@@ -28,6 +28,7 @@ std::int16_t saturate(float v) noexcept {
 
 PitchConcealer::PitchConcealer(int sample_rate_hz) : rate_(std::clamp(sample_rate_hz, 4000, 96000)) {
   history_.assign(ms(kHistoryMs), 0.0f);
+  ring_.assign(history_.size(), 0);
   const std::size_t max_pitch = ms(kPitchMaxMs);
   cycle_.assign(3 * max_pitch, 0.0f);
   prev_cycle_.assign(3 * max_pitch, 0.0f);
@@ -41,6 +42,8 @@ std::size_t PitchConcealer::ms(double milliseconds) const noexcept {
 
 void PitchConcealer::reset() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
+  std::fill(ring_.begin(), ring_.end(), std::int16_t{0});
+  ring_pos_ = 0;
   lost_ = 0;
   pitch_ = 0;
   periods_ = 0;
@@ -48,12 +51,22 @@ void PitchConcealer::reset() noexcept {
 }
 
 void PitchConcealer::remember(std::span<const std::int16_t> samples) noexcept {
-  const std::size_t h = history_.size();
-  const std::size_t n = std::min(samples.size(), h);
-  std::copy(history_.begin() + static_cast<std::ptrdiff_t>(n), history_.end(), history_.begin());
-  const auto src = samples.subspan(samples.size() - n);
-  std::transform(src.begin(), src.end(), history_.end() - static_cast<std::ptrdiff_t>(n),
-                 [](std::int16_t s) { return static_cast<float>(s); });
+  // Good audio goes into a ring of pcm16 (cheap: every decoded packet passes here);
+  // it is unrolled into floats only when a loss starts.
+  const std::size_t h = ring_.size();
+  const auto src = samples.subspan(samples.size() - std::min(samples.size(), h));
+  std::size_t done = 0;
+  while (done < src.size()) {
+    const std::size_t n = std::min(src.size() - done, h - ring_pos_);
+    std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(done), n, ring_.begin() + static_cast<std::ptrdiff_t>(ring_pos_));
+    done += n;
+    ring_pos_ = (ring_pos_ + n) % h;
+  }
+}
+
+void PitchConcealer::unroll_history() noexcept {
+  const std::size_t h = ring_.size();
+  for (std::size_t i = 0; i < h; ++i) history_[i] = static_cast<float>(ring_[(ring_pos_ + i) % h]);
 }
 
 int PitchConcealer::find_pitch() noexcept {
@@ -141,6 +154,7 @@ void PitchConcealer::conceal(std::span<std::int16_t> out) noexcept {
   for (auto& sample : out) {
     if (lost_ == 0) {
       ++events_;
+      unroll_history();
       pitch_ = find_pitch();
       cycle_pos_ = 0;
       fade_left_ = 0;

@@ -9,6 +9,8 @@
 
 #include "loqui/audio/resampler.hpp"
 
+struct soxr;  // libsoxr's state (soxr_t), opaque here
+
 namespace loqui::detail {
 
 /// One converter state. Counts are per-channel frames; buffers are interleaved.
@@ -24,6 +26,13 @@ class ResamplerBackendImpl {
   /// Back to the initial state (same configuration).
   virtual void reset() noexcept = 0;
 };
+
+/// Creates the libsoxr state loqui streams `config` with (a soxr_t). Shared with
+/// the benchmark that times raw soxr_process() next to the Resampler, so both use
+/// identical settings. Errors: internal, with libsoxr's message.
+Result<soxr*> create_soxr(const ResamplerConfig& config);
+/// The libsamplerate converter (SRC_SINC_*) of a quality preset.
+int samplerate_converter(ResamplerQuality quality) noexcept;
 
 /// `max_out_frames` bounds any single process()/flush() output.
 Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config,

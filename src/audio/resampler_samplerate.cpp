@@ -71,8 +71,10 @@ class SamplerateBackend final : public ResamplerBackendImpl {
   std::vector<float> out_;
 };
 
-int converter_for(ResamplerQuality q) {
-  switch (q) {
+}  // namespace
+
+int samplerate_converter(ResamplerQuality quality) noexcept {
+  switch (quality) {
     case ResamplerQuality::quick: return SRC_SINC_FASTEST;
     case ResamplerQuality::medium: return SRC_SINC_MEDIUM_QUALITY;
     case ResamplerQuality::high: return SRC_SINC_BEST_QUALITY;
@@ -80,15 +82,13 @@ int converter_for(ResamplerQuality q) {
   return SRC_SINC_MEDIUM_QUALITY;
 }
 
-}  // namespace
-
 Result<std::unique_ptr<ResamplerBackendImpl>> make_samplerate_backend(const ResamplerConfig& config,
                                                                       std::size_t max_in_frames,
                                                                       std::size_t max_out_frames) {
   const double ratio = static_cast<double>(config.output_rate_hz) / config.input_rate_hz;
   if (!src_is_valid_ratio(ratio)) return Error(errc::invalid_argument, "libsamplerate: invalid ratio for " + config.to_string());
   int err = 0;
-  SRC_STATE* st = src_new(converter_for(config.quality), config.channels, &err);
+  SRC_STATE* st = src_new(samplerate_converter(config.quality), config.channels, &err);
   if (!st) return Error(errc::internal, "libsamplerate refused " + config.to_string() + ": " + src_strerror(err));
   return std::unique_ptr<ResamplerBackendImpl>(std::make_unique<SamplerateBackend>(
       st, ratio, static_cast<std::size_t>(config.channels), max_in_frames, max_out_frames));

@@ -63,8 +63,7 @@ class SoxrBackend final : public ResamplerBackendImpl {
 
 }  // namespace
 
-Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config, std::size_t,
-                                                                std::size_t) {
+Result<soxr*> create_soxr(const ResamplerConfig& config) {
   soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
   io.flags |= SOXR_NO_DITHER;
   soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ | SOXR_LINEAR_PHASE, 0);
@@ -92,6 +91,12 @@ Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerC
     if (s) soxr_delete(s);
     return Error(errc::internal, "libsoxr refused " + config.to_string() + ": " + (err ? err : "unknown error"));
   }
+  return s;
+}
+
+Result<std::unique_ptr<ResamplerBackendImpl>> make_soxr_backend(const ResamplerConfig& config, std::size_t,
+                                                                std::size_t) {
+  LOQUI_ASSIGN_OR_RETURN(soxr_t s, create_soxr(config));
   auto backend = std::make_unique<SoxrBackend>(s);
   backend->channels_ = static_cast<std::size_t>(config.channels);
   return std::unique_ptr<ResamplerBackendImpl>(std::move(backend));

@@ -7,6 +7,9 @@
 #if LOQUI_HAS_ESPEAK
 #include "providers/espeak/espeak_tts.hpp"
 #endif
+#if LOQUI_HAS_CURL
+#include "providers/openai/openai.hpp"
+#endif
 
 namespace loqui::detail {
 
@@ -15,6 +18,9 @@ void register_all_builtin(Registry& registry) {
   register_mock_providers(registry);
 #if LOQUI_HAS_ESPEAK
   register_espeak(registry);
+#endif
+#if LOQUI_HAS_CURL
+  register_openai(registry);
 #endif
 }
 

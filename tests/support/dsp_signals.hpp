@@ -2,11 +2,11 @@
 // File: test signals and measurements for the DSP tests (codecs, resampler, audio
 // files): tones, sweeps, seeded noise, SNR, band energy, and a scratch directory.
 // Everything is synthesised in code with fixed seeds, so tests are deterministic.
+// Used by the unit tests and the DSP benchmarks (no GoogleTest dependency).
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -109,9 +109,9 @@ inline double level_change_db(std::span<const std::int16_t> in, std::span<const 
 class ScratchDir {
  public:
   ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string leaf = std::string("loqui-") + (info ? info->test_suite_name() : "t") + "-" +
-                       (info ? info->name() : "x") + "-" + std::to_string(std::random_device{}());
+    static std::atomic<unsigned> counter{0};
+    const std::string leaf = "loqui-dsp-" + std::to_string(std::random_device{}()) + "-" +
+                             std::to_string(counter.fetch_add(1));
     path_ = std::filesystem::temp_directory_path() / leaf;
     std::filesystem::create_directories(path_);
   }

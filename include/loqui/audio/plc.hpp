@@ -58,13 +58,16 @@ class PitchConcealer {
  private:
   std::size_t ms(double milliseconds) const noexcept;
   void remember(std::span<const std::int16_t> samples) noexcept;
+  void unroll_history() noexcept;
   int find_pitch() noexcept;
   void build_cycle(int periods) noexcept;
   float next_synthetic() noexcept;
   float gain_at(std::size_t lost) const noexcept;
 
   int rate_;
-  std::vector<float> history_;  // the last history_len_ samples, oldest first
+  std::vector<std::int16_t> ring_;  // the last 48.75 ms of good audio (ring)
+  std::size_t ring_pos_ = 0;        // next write position in ring_
+  std::vector<float> history_;      // ring_ unrolled, oldest first, when a loss starts
   std::vector<float> cycle_;    // the repeated periods (with the wrap cross-faded)
   std::vector<float> prev_cycle_;  // the cycle being faded out when more periods are used
   std::vector<float> tail_;     // time-reversed end of the good audio, for the entry fade
