@@ -39,3 +39,8 @@
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/metrics/cost.hpp"
 #include "loqui/agent/events.hpp"
+#include "loqui/agent/agent_config.hpp"
+#include "loqui/agent/call_record.hpp"
+#include "loqui/agent/session.hpp"
+#include "loqui/agent/text_chunker.hpp"
+#include "loqui/agent/tools.hpp"
