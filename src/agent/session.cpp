@@ -139,6 +139,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       LOQUI_ASSIGN_OR_RETURN(auto r, Resampler::create({.input_rate_hz = kWorkRate, .output_rate_hz = sf.sample_rate_hz}));
       stt_rs.emplace(std::move(r));
     }
+    stt_format = sf;
     LOQUI_ASSIGN_OR_RETURN(stt_, prov.stt->open(ctx, {.format = sf, .language = cfg.language}, stt_obs));
     LOQUI_ASSIGN_OR_RETURN(llm_, prov.llm->open(ctx));
     agent_format = AudioFormat::pcm16(opt.agent_sample_rate_hz);
@@ -368,9 +369,18 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void on_stt_error(const Error& e) {
     if (ended) return;
-    stt_failed = true;
     pending_finals = 0;
-    report_error(e, "stt", false);
+    // The stream is closed: reopen it (destroying the old one later, never inside
+    // its own callback). Words of the failed utterance are lost.
+    if (stt_) {
+      stt_->cancel();
+      (void)strand->post([old = std::shared_ptr<SttStream>(std::move(stt_))] {});
+    }
+    SessionContext ctx{.strand = strand, .session_id = opt.session_id, .tenant_id = cfg.tenant.id, .pool = &pool};
+    auto reopened = prov.stt->open(ctx, {.format = stt_format, .language = cfg.language}, stt_obs);
+    if (reopened) stt_ = std::move(*reopened);
+    else stt_failed = true;
+    report_error(e, "stt", !stt_failed);
     evaluate_eot();
   }
 
@@ -1097,6 +1107,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   std::unique_ptr<LlmSession> llm_;
   std::unique_ptr<TtsStream> tts_;
   bool stt_failed = false, tts_failed = false;
+  AudioFormat stt_format = AudioFormat::pcm16(16000);
   AudioFormat agent_format = AudioFormat::pcm16(16000);
 
   Timer eot_timer, finish_timer, idle_timer, max_timer, filler_timer;
