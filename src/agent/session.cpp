@@ -4,7 +4,9 @@
 #include "loqui/agent/session.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
+#include <mutex>
 #include <optional>
 
 #include "agent/turn_text.hpp"
@@ -85,7 +87,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
         opt(std::move(o)),
         segmenter(cfg.vad.segmenter),
         chunker({.first_min_chars = cfg.turn.first_chunk_min_chars}),
-        pool({.buffer_bytes = 4096, .preallocate = 16}),
+        pool({.buffer_bytes = 1920, .preallocate = 2}),
         stt_obs(this),
         llm_obs(this),
         tts_obs(this),
@@ -155,6 +157,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.providers = {AgentConfig::provider_name(cfg.stt), AgentConfig::provider_name(cfg.llm),
                      AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(cfg.llm), model(cfg.tts)};
     history.push_back({.role = Role::system, .content = cfg.rendered_system_prompt()});
+    req.tools = offered_tools();
+    for (auto* list : {&cfg.handoff.keywords, &cfg.handoff.phrases, &cfg.handoff.urgent_keywords})
+      for (auto& p : *list) p = detail::normalized_text(p);
     return ok_status();
   }
 
@@ -232,6 +237,16 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   // ------------------------------------------------------------ caller audio
+  void drain_input() {
+    {
+      std::lock_guard lock(in_mu);
+      std::swap(in_queue, in_work);
+      drain_posted = false;
+    }
+    for (const auto& f : in_work) process_audio(f);
+    in_work.clear();
+  }
+
   void process_audio(const AudioFrame& frame) {
     if (ended || !started) return;
     std::span<const std::int16_t> pcm = frame.samples();
@@ -487,11 +502,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     round_usage = {};
     chunker.reset();
     if (metrics_open && !metrics.llm_request) metrics.llm_request = now();
-    LlmRequest req{.messages = history, .tools = offered_tools(), .params = {}};
     arm_llm_watchdog();
     Status st;
     try {
-      st = llm_->generate(req, llm_obs);
+      st = llm_->generate(req, llm_obs);  // the history is the request: no copy per turn
     } catch (const std::exception& e) {
       st = Error(errc::provider_failed, std::string("llm generate() threw: ") + e.what());
     }
@@ -709,9 +723,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   // ------------------------------------------------------------ handoff
-  bool check_handoff_triggers(const std::string& text) {
+  bool check_handoff_triggers(const std::string& raw) {
+    const std::string text = detail::normalized_text(raw);
     for (const auto& k : cfg.handoff.keywords) {
-      if (detail::contains_phrase(text, k)) {
+      if (detail::contains_normalized(text, k)) {
         const bool urgent = std::find(cfg.handoff.urgent_keywords.begin(), cfg.handoff.urgent_keywords.end(), k) !=
                             cfg.handoff.urgent_keywords.end();
         do_handoff("keyword", urgent ? "emergency" : "normal", k);
@@ -719,7 +734,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       }
     }
     for (const auto& p : cfg.handoff.phrases) {
-      if (detail::contains_phrase(text, p)) {
+      if (detail::contains_normalized(text, p)) {
         do_handoff("caller_request", "normal", p);
         return true;
       }
@@ -737,7 +752,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     h.reason = std::move(reason);
     h.urgency = urgency.empty() ? "normal" : std::move(urgency);
     h.message = cfg.handoff.message;
-    std::string last_caller;
+    std::string last_caller;  // NOLINT
     for (const auto& e : rec.transcript) {
       h.transcript.emplace_back(std::string(to_string(e.speaker)), e.speaker == Speaker::agent ? e.heard_text : e.text);
       if (e.speaker == Speaker::caller) last_caller = e.text;
@@ -1104,6 +1119,11 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   TextChunker chunker;
   FramePool pool;
+  // Caller audio pushed from other threads (push_audio off the strand).
+  std::mutex in_mu;
+  FramePool in_pool{FramePool::Options{.buffer_bytes = 1920, .preallocate = 2}};
+  std::vector<AudioFrame> in_queue, in_work;
+  bool drain_posted = false;
   SttObs stt_obs;
   LlmObs llm_obs;
   TtsObs tts_obs;
@@ -1118,7 +1138,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   Timer llm_timer, tts_timer;  // watchdogs: a provider that stops producing fails the turn
 
   TurnState state = TurnState::idle;
-  bool started = false, ended = false;
+  bool started = false;
+  std::atomic<bool> ended{false};  // read by push_audio() on any thread
 
   // The caller's turn.
   bool user_speaking = false, turn_open = false, vendor_final = false;
@@ -1156,7 +1177,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   TurnMetrics metrics;
   bool metrics_open = false;
-  std::vector<ChatMessage> history;
+  LlmRequest req;                                  // the conversation, sent as is
+  std::vector<ChatMessage>& history = req.messages;  // (an alias for readability)
   CallRecord rec;
 };
 
@@ -1193,9 +1215,16 @@ Status Session::push_audio(const AudioFrame& frame) {
     impl_->process_audio(frame);
     return ok_status();
   }
-  AudioFrame copy = impl_->pool.copy(frame);
-  return impl_->strand->post([w = impl_->weak_from_this(), copy = std::move(copy)] {
-    if (auto s = w.lock()) s->process_audio(copy);
+  // Off the strand: queue a pooled copy; one small drain task per batch (no
+  // allocation per frame once the pool and queues are warm).
+  {
+    std::lock_guard lock(impl_->in_mu);
+    impl_->in_queue.push_back(impl_->in_pool.copy(frame));
+    if (impl_->drain_posted) return ok_status();
+    impl_->drain_posted = true;
+  }
+  return impl_->strand->post([w = impl_->weak_from_this()] {
+    if (auto s = w.lock()) s->drain_input();
   });
 }
 
