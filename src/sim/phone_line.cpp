@@ -280,7 +280,9 @@ const LineProfile& PhoneLine::profile() const noexcept { return impl_->profile; 
 struct PlayoutQueue::Impl {
   int rate = 16000;
   std::optional<ResampledFifo> fifo;
-  double played_input = 0;  ///< agent samples played, at the rate they were pushed
+  double played_input = 0;       ///< agent samples played, at the rate they were pushed
+  std::int64_t base = 0;          ///< timestamp of the audio queued after the queue ran dry
+  double played_since_base = 0;
 };
 
 PlayoutQueue::PlayoutQueue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -301,6 +303,10 @@ Status PlayoutQueue::push(const AudioFrame& frame) {
   const AudioFormat f = frame.format();
   if (f.encoding != Encoding::pcm16 || f.channels != 1)
     return Error(errc::format_mismatch, "playout: agent audio must be mono pcm16, got " + f.to_string());
+  if (empty()) {
+    s.base = frame.timestamp();
+    s.played_since_base = 0;
+  }
   if (!s.fifo || s.fifo->input_rate() != f.sample_rate_hz) {
     // First audio, or the TTS changed rate (fallback provider): a new converter,
     // created once per rate, never per frame.
@@ -314,7 +320,11 @@ std::size_t PlayoutQueue::play(std::span<std::int16_t> out) {
   Impl& s = *impl_;
   const std::size_t n = s.fifo ? s.fifo->read(out.first(std::min(out.size(), frame_samples()))) : 0;
   std::fill(out.begin() + static_cast<std::ptrdiff_t>(n), out.end(), std::int16_t{0});
-  if (n > 0) s.played_input += static_cast<double>(n) * s.fifo->input_rate() / s.rate;
+  if (n > 0) {
+    const double in = static_cast<double>(n) * s.fifo->input_rate() / s.rate;
+    s.played_input += in;
+    s.played_since_base += in;
+  }
   return n;
 }
 
@@ -324,6 +334,9 @@ void PlayoutQueue::clear() {
 bool PlayoutQueue::empty() const noexcept { return !impl_->fifo || impl_->fifo->size() == 0; }
 std::int64_t PlayoutQueue::played_input_samples() const noexcept {
   return static_cast<std::int64_t>(std::llround(impl_->played_input));
+}
+std::int64_t PlayoutQueue::playback_position() const noexcept {
+  return impl_->base + static_cast<std::int64_t>(std::llround(impl_->played_since_base));
 }
 double PlayoutQueue::queued_ms() const noexcept {
   return impl_->fifo ? static_cast<double>(impl_->fifo->size()) * 1000.0 / impl_->rate : 0.0;

@@ -94,9 +94,12 @@ class PlayoutQueue {
   std::size_t play(std::span<std::int16_t> out);
   void clear();
   bool empty() const noexcept;
-  /// Agent samples played so far at the input rate of the pushed audio (what
-  /// Session::report_playback takes).
+  /// Agent samples played so far, at the rate of the pushed audio.
   std::int64_t played_input_samples() const noexcept;
+  /// Position on the agent timeline up to which audio was played: the timestamp
+  /// of the audio pushed when the queue was empty plus what was played since
+  /// (what Session::report_playback takes).
+  std::int64_t playback_position() const noexcept;
   /// Queued and not yet played, in ms.
   double queued_ms() const noexcept;
   int rate_hz() const noexcept;
