@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Voice detectors (make_voice_detector), checked scoring, and VadFilter timing
-// under virtual time. Speech here is synthetic and deterministic: a glottal pulse
-// train with a wandering pitch through three formant resonators, with a syllabic
-// envelope (bench/vad measures real espeak-ng speech in noise).
+// under virtual time. Speech here is synthetic and deterministic
+// (testing::speechlike); bench/vad measures real espeak-ng speech in noise.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,58 +11,17 @@
 
 #include "loqui/audio/vad.hpp"
 #include "loqui/runtime/runtime.hpp"
+#include "support/dsp_signals.hpp"
 
 namespace loqui {
 namespace {
 using namespace std::chrono_literals;
 
-/// Vowel-like speech: `seconds` long, peak around `amplitude`.
-std::vector<std::int16_t> voiced(int rate, double seconds, double amplitude = 6000.0) {
-  const auto n = static_cast<std::size_t>(seconds * rate);
-  std::vector<double> src(n);
-  double phase = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / rate;
-    const double f0 = 120.0 + 25.0 * std::sin(2 * std::numbers::pi * 1.3 * t);
-    phase += f0 / rate;
-    if (phase >= 1.0) {
-      phase -= 1.0;
-      src[i] = 1.0;
-    }
-  }
-  // Formant resonators (two-pole), formants drifting a little like vowels change.
-  std::vector<double> out(n, 0.0);
-  const double formants[3] = {650, 1150, 2500};
-  const double bws[3] = {90, 110, 160};
-  for (int f = 0; f < 3; ++f) {
-    double y1 = 0, y2 = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double t = static_cast<double>(i) / rate;
-      const double fc = formants[f] * (1.0 + 0.15 * std::sin(2 * std::numbers::pi * 2.1 * t + f));
-      const double r = std::exp(-std::numbers::pi * bws[f] / rate);
-      const double y = src[i] + 2 * r * std::cos(2 * std::numbers::pi * fc / rate) * y1 - r * r * y2;
-      y2 = y1;
-      y1 = y;
-      out[i] += y / (f + 1);
-    }
-  }
-  double peak = 1e-9;
-  for (double v : out) peak = std::max(peak, std::abs(v));
-  std::vector<std::int16_t> pcm(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double t = static_cast<double>(i) / rate;
-    const double env = 0.7 + 0.3 * std::sin(2 * std::numbers::pi * 4.0 * t);  // ~4 syllables per second
-    pcm[i] = static_cast<std::int16_t>(std::lround(amplitude * env * out[i] / peak));
-  }
-  return pcm;
-}
+std::vector<std::int16_t> voiced(int rate, double seconds) { return testing::speechlike(rate, seconds); }
 
+/// White noise of the given RMS (uniform: amplitude = rms * sqrt(3)).
 std::vector<std::int16_t> white(int rate, double seconds, double rms, unsigned seed = 7) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> g(0.0, rms);
-  std::vector<std::int16_t> out(static_cast<std::size_t>(seconds * rate));
-  for (auto& s : out) s = static_cast<std::int16_t>(std::lround(std::clamp(g(rng), -32768.0, 32767.0)));
-  return out;
+  return testing::noise(static_cast<std::size_t>(seconds * rate), rms * std::sqrt(3.0), seed);
 }
 
 std::vector<std::int16_t> concat(std::initializer_list<std::vector<std::int16_t>> parts) {
