@@ -13,6 +13,8 @@ const std::vector<Command>& commands() {
       transcribe_command(),
       say_command(),
       script_command(),
+      run_command(),
+      check_command(),
   };
   return all;
 }

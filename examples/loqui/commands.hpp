@@ -11,4 +11,6 @@ Command jitter_command();
 Command transcribe_command();
 Command say_command();
 Command script_command();
+Command run_command();
+Command check_command();
 }  // namespace loqui::cli
