@@ -40,7 +40,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     explicit LlmObs(Impl* i) : s(i) {}
     void on_provider(std::string_view p, bool restarted) override { s->on_llm_provider(p, restarted); }
     void on_text(std::string_view d) override { s->on_llm_text(d); }
-    void on_tool_call(const ToolCall& c) override { s->round_calls.push_back(c); }
+    void on_tool_call(const ToolCall& c) override {
+      s->round_calls.push_back(c);
+      s->arm_llm_watchdog();
+    }
     void on_usage(const TokenUsage& u) override { s->round_usage = u; }
     void on_recognition_hints(const RecognitionHints& h) override {
       if (s->stt_) s->stt_->set_hints(h);
@@ -87,11 +90,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
         llm_obs(this),
         tts_obs(this),
         eot_timer(strand),
-        barge_timer(strand),
         finish_timer(strand),
         idle_timer(strand),
         max_timer(strand),
-        filler_timer(strand) {}
+        filler_timer(strand),
+        llm_timer(strand),
+        tts_timer(strand) {}
 
   ~Impl() {
     if (stt_) stt_->cancel();
@@ -135,6 +139,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       LOQUI_ASSIGN_OR_RETURN(auto r, Resampler::create({.input_rate_hz = kWorkRate, .output_rate_hz = sf.sample_rate_hz}));
       stt_rs.emplace(std::move(r));
     }
+    stt_format = sf;
     LOQUI_ASSIGN_OR_RETURN(stt_, prov.stt->open(ctx, {.format = sf, .language = cfg.language}, stt_obs));
     LOQUI_ASSIGN_OR_RETURN(llm_, prov.llm->open(ctx));
     agent_format = AudioFormat::pcm16(opt.agent_sample_rate_hz);
@@ -207,7 +212,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (!utts.empty()) stop_agent_speech(/*interrupted=*/true, /*clear=*/true);
     close_user_turn_metrics();
     ended = true;
-    for (Timer* t : {&eot_timer, &barge_timer, &finish_timer, &idle_timer, &max_timer, &filler_timer}) t->cancel();
+    for (Timer* t : {&eot_timer, &finish_timer, &idle_timer, &max_timer, &filler_timer, &llm_timer,
+                     &tts_timer})
+      t->cancel();
     if (stt_) stt_->cancel();
     if (llm_) llm_->cancel();
     if (tts_) tts_->cancel();
@@ -272,10 +279,16 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       const float p = vad->process(vad_acc);
       const double level = rms_dbfs(vad_acc);
       vad_acc.clear();
+      // Wall time of a media time: now minus how far that media lags behind.
+      const Duration media_now = wf.duration_of(frame_end_media);
+      auto wall = [&](Duration media) { return now() - std::max(Duration::zero(), media_now - media); };
+      if (p >= cfg.vad.segmenter.threshold && level >= cfg.vad.segmenter.min_volume_dbfs) {
+        last_voiced = wall(frame_start + std::chrono::milliseconds(10));
+        if (barge && last_voiced - barge_start >= cfg.turn.interruption_min_duration) check_barge(false);
+        if (ended) return;
+      }
       if (auto ev = segmenter.push(frame_start, p, level)) {
-        // The boundary in wall time: now minus how far the decision lags behind it.
-        const Duration media_now = wf.duration_of(frame_end_media);
-        const TimePoint at = now() - std::max(Duration::zero(), media_now - ev->at);
+        const TimePoint at = wall(ev->at);
         if (ev->kind == VadEvent::Kind::speech_started) on_vad_start(at);
         else on_vad_stop(at);
         if (ended) return;
@@ -293,8 +306,6 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       barge_start = at;
       barge_mark = user_text.size();
       interim.clear();
-      const TimePoint due = at + cfg.turn.interruption_min_duration;
-      (void)barge_timer.arm_at(due, [this] { check_barge(false); });
       return;
     }
     if (barge) return;
@@ -358,9 +369,18 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void on_stt_error(const Error& e) {
     if (ended) return;
-    stt_failed = true;
     pending_finals = 0;
-    report_error(e, "stt", false);
+    // The stream is closed: reopen it (destroying the old one later, never inside
+    // its own callback). Words of the failed utterance are lost.
+    if (stt_) {
+      stt_->cancel();
+      (void)strand->post([old = std::shared_ptr<SttStream>(std::move(stt_))] {});
+    }
+    SessionContext ctx{.strand = strand, .session_id = opt.session_id, .tenant_id = cfg.tenant.id, .pool = &pool};
+    auto reopened = prov.stt->open(ctx, {.format = stt_format, .language = cfg.language}, stt_obs);
+    if (reopened) stt_ = std::move(*reopened);
+    else stt_failed = true;
+    report_error(e, "stt", !stt_failed);
     evaluate_eot();
   }
 
@@ -378,6 +398,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void evaluate_eot() {
     if (ended || !turn_open || user_speaking || barge) return;
+    if (pending_finals == 0 && detail::trim(user_text).empty() && detail::trim(interim).empty()) {
+      end_of_turn();  // all finals are in and nothing was said: noise, no need to wait
+      return;
+    }
     const Duration delay = endpoint_delay();
     eot_deadline = speech_end + delay;
     if (now() < eot_deadline) {
@@ -460,6 +484,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     chunker.reset();
     if (metrics_open && !metrics.llm_request) metrics.llm_request = now();
     LlmRequest req{.messages = history, .tools = offered_tools(), .params = {}};
+    arm_llm_watchdog();
     Status st;
     try {
       st = llm_->generate(req, llm_obs);
@@ -467,6 +492,23 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       st = Error(errc::provider_failed, std::string("llm generate() threw: ") + e.what());
     }
     if (!st) on_llm_error(st.error());
+  }
+
+  void arm_llm_watchdog() {
+    (void)llm_timer.arm(cfg.turn.llm_timeout, [this] {
+      if (!responding || ended) return;
+      llm_->cancel();
+      on_llm_error(Error(errc::timeout, "llm: no output for " + std::to_string(static_cast<long long>(
+                                                                    to_ms(cfg.turn.llm_timeout))) + " ms"));
+    });
+  }
+
+  void arm_tts_watchdog() {
+    (void)tts_timer.arm(cfg.turn.tts_timeout, [this] {
+      if (ended || !front_pending()) return;
+      on_tts_error(Error(errc::timeout, "tts: no audio for " + std::to_string(static_cast<long long>(
+                                                                  to_ms(cfg.turn.tts_timeout))) + " ms"));
+    });
   }
 
   void on_llm_provider(std::string_view p, bool restarted) {
@@ -482,6 +524,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void on_llm_text(std::string_view delta) {
     if (!responding) return;
+    arm_llm_watchdog();
     if (metrics_open && !metrics.llm_first_token) metrics.llm_first_token = now();
     note_provider(prov.llm->info().name);
     publish(LlmDelta{now(), std::string(delta)});
@@ -498,6 +541,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void on_llm_done(FinishReason) {
     if (!responding) return;
+    llm_timer.cancel();
     add_usage();
     if (std::string rest = chunker.flush(); !rest.empty()) speak(rest, UttKind::response);
     if (!round_calls.empty()) {
@@ -519,6 +563,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void on_llm_error(const Error& e) {
     if (!responding || ended) return;
+    llm_timer.cancel();
     add_usage();
     report_error(e, "llm", true);
     turn_failed();
@@ -725,6 +770,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     u.kind = kind;
     utts.push_back(std::move(u));
     ++spoken_in_segment;
+    if (!tts_timer.armed()) arm_tts_watchdog();
     rec.usage.tts_characters += static_cast<std::int64_t>(text.size());
     publish(AgentText{now(), text});
     Status st;
@@ -766,6 +812,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       return;
     }
     note_provider(prov.tts->info().name);
+    arm_tts_watchdog();
     const TimePoint t = now();
     const TimePoint play_at = std::max(t, timeline_end);
     const std::int64_t ts = timeline_samples(play_at);
@@ -812,6 +859,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   void on_tts_done() {
     if (ended) return;
     if (Utt* u = front_pending()) u->done = true;
+    if (front_pending()) arm_tts_watchdog();
+    else tts_timer.cancel();
     check_finished();
   }
 
@@ -819,7 +868,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (ended) return;
     report_error(e, "tts", true);
     // The stream is closed: reopen it for later turns; what was queued is lost.
-    tts_.reset();
+    tts_timer.cancel();
+    if (tts_) {
+      tts_->cancel();
+      // Never destroy a stream inside its own callback: later, on the strand.
+      (void)strand->post([old = std::shared_ptr<TtsStream>(std::move(tts_))] {});
+    }
     for (auto& u : utts) u.done = true;
     SessionContext ctx{.strand = strand, .session_id = opt.session_id, .tenant_id = cfg.tenant.id, .pool = &pool};
     auto reopened = prov.tts->open(ctx, {.format = agent_format, .language = cfg.language}, tts_obs);
@@ -892,6 +946,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     }
     utts.clear();
     finish_timer.cancel();
+    tts_timer.cancel();
     if (segment_start) publish(AgentAudioStopped{now(), interrupted});
     segment_start.reset();
     if (metrics_open) {
@@ -925,7 +980,6 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (barge) {
       // The caller started speaking near the end: that is simply their turn.
       barge = false;
-      barge_timer.cancel();
       const TimePoint s = barge_start;
       turn_open = false;
       open_user_turn(s);
@@ -940,18 +994,18 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   void check_barge(bool final_arrived) {
     if (!barge || ended) return;
     const std::string text = join_text(user_text.substr(std::min(barge_mark, user_text.size())), interim);
-    const Duration dur = (user_speaking ? now() : speech_end) - barge_start;
+    // Speech so far, to the last voiced frame (the VAD's hangover is not speech).
+    const Duration dur = last_voiced - barge_start;
     const int words = detail::content_words(text, cfg.turn.backchannels);
     const bool long_enough = dur >= cfg.turn.interruption_min_duration;
     const bool wordy = cfg.turn.interruption_min_words == 0 || words >= cfg.turn.interruption_min_words;
-    if (long_enough && wordy && (cfg.turn.interruption_min_words > 0 || user_speaking || !text.empty())) {
+    if (long_enough && wordy) {
       interrupt();
       return;
     }
     if (final_arrived && !user_speaking && pending_finals == 0) {
       // Speech ended without qualifying: a backchannel or noise; the agent goes on.
       barge = false;
-      barge_timer.cancel();
       user_text.resize(std::min(barge_mark, user_text.size()));
       interim.clear();
       if (!detail::trim(text).empty()) ++rec.backchannels_ignored;
@@ -961,7 +1015,6 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   void interrupt() {
     barge = false;
-    barge_timer.cancel();
     ++rec.interruptions;
     set_state(TurnState::interrupted);
     if (llm_ && responding) llm_->cancel();
@@ -1054,9 +1107,11 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   std::unique_ptr<LlmSession> llm_;
   std::unique_ptr<TtsStream> tts_;
   bool stt_failed = false, tts_failed = false;
+  AudioFormat stt_format = AudioFormat::pcm16(16000);
   AudioFormat agent_format = AudioFormat::pcm16(16000);
 
-  Timer eot_timer, barge_timer, finish_timer, idle_timer, max_timer, filler_timer;
+  Timer eot_timer, finish_timer, idle_timer, max_timer, filler_timer;
+  Timer llm_timer, tts_timer;  // watchdogs: a provider that stops producing fails the turn
 
   TurnState state = TurnState::idle;
   bool started = false, ended = false;
@@ -1071,6 +1126,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   // Barge-in.
   bool barge = false;
   TimePoint barge_start{};
+  TimePoint last_voiced{};
   std::size_t barge_mark = 0;
   std::string resume_text;
   TimePoint resume_deadline{};

@@ -91,10 +91,12 @@ struct CallHarness {
                                                                     static_cast<double>(phase++) / 16000))
                         : std::int16_t{0};
       }
+      // The frame covering [t, t + 20 ms) arrives at t + 20 ms.
+      (void)rt->advance_by(20ms);
       auto f = AudioFrame::view(fmt, buf, caller_samples);
       caller_samples += 320;
       (void)session->push_audio(f);
-      (void)rt->advance_by(20ms);
+      (void)rt->run_until_idle();
     }
   }
   void say(Duration d) { push(d, true); }

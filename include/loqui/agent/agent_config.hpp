@@ -82,6 +82,10 @@ struct TurnConfig {
   Duration tool_filler_after = std::chrono::milliseconds(1000);
   /// LLM rounds with tool calls per caller turn before the agent gives up.
   int max_tool_rounds = 4;
+  /// Watchdogs: an LLM without output (token, tool call, done) for this long, or a
+  /// TTS without audio for an utterance it owes, fails the turn instead of hanging.
+  Duration llm_timeout = std::chrono::seconds(10);
+  Duration tts_timeout = std::chrono::seconds(5);
   /// Characters the first spoken chunk needs before it may end at a clause (",").
   int first_chunk_min_chars = 20;
 };
