@@ -507,9 +507,12 @@ std::optional<SlotValue> parse_time(const std::vector<std::string>& w, bool leni
 std::optional<SlotValue> parse_number(const std::vector<std::string>& w) {
   for (std::size_t i = 0; i < w.size(); ++i) {
     std::size_t used = 0;
-    if (auto n = number_at(w, i, used)) {
-      return SlotValue{std::to_string(*n), Json(static_cast<std::int64_t>(*n))};
-    }
+    auto n = number_at(w, i, used);
+    // "December 20", "20 of December": a date, not a count.
+    const bool date_part = (i > 0 && index_of(kMonths, w[i - 1]) >= 0) || index_of(kMonths, at(w, i + used)) >= 0 ||
+                           (at(w, i + used) == "of" && index_of(kMonths, at(w, i + used + 1)) >= 0);
+    if (n && !date_part) return SlotValue{std::to_string(*n), Json(static_cast<std::int64_t>(*n))};
+    if (n) i += used - 1;
     if (w[i] == "a" && at(w, i + 1) == "couple") return SlotValue{"2", Json(2)};
   }
   return std::nullopt;
@@ -556,8 +559,12 @@ std::optional<SlotValue> parse_name(const std::vector<std::string>& w, bool leni
                       "please", "uh", "um", "er", "yes", "yeah", "sure", "ok", "okay", "well", "so", "just", "is",
                       "my", "name", "its", "it", "was", "for", "from", "of", "hi", "hello", "going", "looking",
                       "trying", "not", "sorry", "thanks", "thank", "you", "that", "this", "on", "in", "at", "with",
-                      "me", "be", "no", "very", "really", "good", "fine", "great", "booked", "called"}) ||
-           all_digits(x) || index_of(kUnits, x) >= 0 || index_of(kTens, x) >= 0;
+                      "me", "be", "no", "very", "really", "good", "fine", "great", "booked", "called", "around",
+                      "about", "arrive", "arriving", "will", "ill", "probably", "maybe", "late", "night", "morning",
+                      "evening", "afternoon", "tomorrow", "today", "tonight", "am", "pm", "oclock", "noon",
+                      "midnight", "reservation", "booking", "appointment", "room", "by", "under", "after"}) ||
+           all_digits(x) || index_of(kUnits, x) >= 0 || index_of(kTens, x) >= 0 || index_of(kMonths, x) >= 0 ||
+           index_of(kWeekdays, x) >= 0;
   };
   auto take = [&](std::size_t from) -> std::optional<SlotValue> {
     std::vector<std::string> parts;
@@ -578,13 +585,12 @@ std::optional<SlotValue> parse_name(const std::vector<std::string>& w, bool leni
     }
   }
   if (!lenient) return std::nullopt;
-  std::vector<std::string> rest;
-  for (const auto& x : w)
-    if (!is_stop(x)) rest.push_back(x);
-  if (rest.empty() || rest.size() > 3) return std::nullopt;
-  std::string name = capitalize(rest[0]);
-  if (rest.size() > 1) name += " " + capitalize(rest[1]);
-  return SlotValue{name, Json(name)};
+  // No cue: the first run of ordinary words in a short answer ("Peter Jones",
+  // "uh, Maria, around two").
+  if (w.size() > 6) return std::nullopt;
+  std::size_t i = 0;
+  while (i < w.size() && is_stop(w[i])) ++i;
+  return take(i);
 }
 
 std::optional<SlotValue> parse_yes_no(const std::vector<std::string>& w) {

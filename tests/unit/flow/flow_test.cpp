@@ -303,6 +303,97 @@ TEST(Flow, FlowPathFromTheAgentDocumentAndBaseDir) {
   EXPECT_TRUE(contains(call.generate(), "Riverside Clinic"));
 }
 
+// ------------------------------------------------------------------ the example agents
+
+/// An example agent with its flow, answering tool calls with the canned results
+/// the agent declares (as the Session's simulated tools do).
+struct ExampleAgent {
+  Json agent;
+  std::shared_ptr<LanguageModel> llm;
+
+  explicit ExampleAgent(const std::string& name) {
+    const std::string dir = source_dir() + "/examples/agents";
+    auto doc = Json::parse_file(dir + "/" + name + ".json");
+    EXPECT_TRUE(doc.ok()) << doc.error().to_string();
+    if (!doc) return;
+    agent = std::move(*doc);
+    ProviderContext ctx;
+    ctx.agent = &agent;
+    ctx.base_dir = dir;
+    auto made = registry().make_llm(ctx, *agent.find("llm"));
+    EXPECT_TRUE(made.ok()) << made.error().to_string();
+    if (made) llm = std::move(*made);
+  }
+  std::string canned(const std::string& tool) const {
+    for (const auto& t : agent.find("agent")->find("tools")->as_array()) {
+      if (const Json* n = t.find("name"); n && n->as_string() == tool) return t.find("result")->dump();
+    }
+    return R"({"ok": true})";
+  }
+};
+
+TEST(FlowExamples, HotelReservation) {
+  ExampleAgent hotel("hotel");
+  ASSERT_TRUE(hotel.llm);
+  Call call(hotel.llm);
+  EXPECT_TRUE(contains(call.generate(), "Harbor View Hotel"));
+  EXPECT_EQ(call.user("Hi, I'd like to book a room"),
+            "I can help with that. What date would you like to check in, and for how many nights?");
+  EXPECT_EQ(call.user("December twentieth for two nights"), "Would you like a king room, a double room or a suite?");
+  EXPECT_EQ(call.user("a king please"), "One moment while I check.");
+  ASSERT_TRUE(call.tool_call());
+  EXPECT_EQ(call.tool_call()->name, "check_room_availability");
+  EXPECT_EQ(call.args().find("nights")->as_int(), 2);
+  EXPECT_EQ(call.args().find("room")->as_string(), "king");
+  EXPECT_EQ(call.tool_result(hotel.canned("check_room_availability")),
+            "A king room for 2 nights from December 20 is one hundred and eighty nine dollars a night. "
+            "Shall I reserve it?");
+  EXPECT_EQ(call.user("yes"), "What name is the reservation under?");
+  EXPECT_EQ(call.user("Peter Jones"), "");
+  ASSERT_TRUE(call.tool_call());
+  EXPECT_EQ(call.tool_call()->name, "make_reservation");
+  EXPECT_TRUE(contains(call.tool_result(hotel.canned("make_reservation")), "confirmation number is H V 4 8 2 1"));
+  EXPECT_EQ(call.user("what time is breakfast"),
+            "Breakfast is served in the harbor room from six thirty to ten thirty. "
+            "Is there anything else I can help you with?");
+  EXPECT_EQ(call.user("no that's all"), "Thank you for calling the Harbor View Hotel. Have a good night!");
+  EXPECT_EQ(call.tool_call()->name, "end_call");
+}
+
+TEST(FlowExamples, HotelLateCheckInAndManager) {
+  ExampleAgent hotel("hotel");
+  ASSERT_TRUE(hotel.llm);
+  Call call(hotel.llm);
+  (void)call.user("I'm arriving late tonight");
+  EXPECT_EQ(call.hints().state, "ask_arrival");
+  (void)call.user("It's under Maria Lopez, around one in the morning");
+  ASSERT_TRUE(call.tool_call());
+  EXPECT_EQ(call.tool_call()->name, "note_late_arrival");
+  EXPECT_EQ(call.args().find("arrival")->as_string(), "01:00");
+  EXPECT_EQ(call.tool_result(hotel.canned("note_late_arrival")),
+            "Thank you, Maria Lopez. I've noted that you will arrive around 1 AM. Your key will be waiting at the "
+            "night desk. Is there anything else I can help you with?");
+  EXPECT_EQ(call.user("there is a lot of noise next door, can I talk to the manager"),
+            "Let me put you through to our night manager.");
+  EXPECT_EQ(call.tool_call()->name, "transfer_to_human");
+}
+
+TEST(FlowExamples, ClinicAgentBooksWithCannedResults) {
+  ExampleAgent clinic("clinic");
+  ASSERT_TRUE(clinic.llm);
+  Call call(clinic.llm);
+  (void)call.user("I would like to book an appointment tomorrow at ten");
+  ASSERT_TRUE(call.tool_call());
+  EXPECT_EQ(call.tool_result(clinic.canned(call.tool_call()->name)),
+            "That time is free. Could I have your name for the booking?");
+  (void)call.user("my name is John Carter");
+  (void)call.user("yes");
+  ASSERT_TRUE(call.tool_call());
+  EXPECT_EQ(call.tool_call()->name, "book_appointment");
+  EXPECT_EQ(call.tool_result(clinic.canned("book_appointment")),
+            "You're all set for tomorrow at 10 AM. Is there anything else I can help with?");
+}
+
 // ------------------------------------------------------------------ contract
 
 Result<std::shared_ptr<LanguageModel>> contract_flow(const ProviderContext& ctx) {

@@ -86,6 +86,7 @@ TEST(FlowText, NumbersPhonesNames) {
   EXPECT_EQ(parse_number(w("one hundred and twenty"))->value.as_int(), 120);
   EXPECT_EQ(parse_number(w("room 204"))->value.as_int(), 204);
   EXPECT_FALSE(parse_number(w("none")));
+  EXPECT_EQ(parse_number(w("december 20 for 2 nights"))->value.as_int(), 2);
   EXPECT_EQ(parse_phone(w("it's five five five one two three four"))->value.as_string(), "5551234");
   EXPECT_EQ(parse_phone(w("oh seven double one 23456"))->value.as_string(), "07112345" "6");
   EXPECT_FALSE(parse_phone(w("ten thirty")));
@@ -96,6 +97,9 @@ TEST(FlowText, NumbersPhonesNames) {
   EXPECT_EQ(parse_name(w("Peter Jones"), true)->display, "Peter Jones");
   EXPECT_FALSE(parse_name(w("Peter Jones"), false));
   EXPECT_FALSE(parse_name(w("it's ten"), false));
+  EXPECT_EQ(parse_name(w("uh Maria around two"), true)->display, "Maria");
+  EXPECT_FALSE(parse_name(w("around two in the morning"), true));
+  EXPECT_EQ(parse_name(w("it's under Peter Jones, around one"), false)->display, "Peter Jones");
 }
 
 TEST(FlowText, YesNoAndChoices) {
