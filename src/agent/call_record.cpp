@@ -24,13 +24,23 @@ std::string_view preemptive_name(PreemptiveOutcome p) {
 
 }  // namespace
 
-Json to_json(const CallRecord& r) {
+CallCost price_call(const CallRecord& r, const PriceTable& prices) {
+  const ProvidersUsed& p = r.providers;
+  return prices.price(r.usage, ProviderModels{p.stt, p.stt_model, p.llm, p.llm_model, p.tts, p.tts_model});
+}
+
+Json to_json(const CallRecord& r, const PriceTable* prices) {
   const TimePoint t0 = r.started;
   auto at = [&](TimePoint t) { return ms(t - t0); };
   auto opt = [&](const std::optional<TimePoint>& t) { return t ? at(*t) : Json(nullptr); };
   auto optd = [&](const std::optional<Duration>& d) { return d ? ms(*d) : Json(nullptr); };
 
-  Json providers = Json::object({{"stt", r.providers.stt}, {"llm", r.providers.llm}, {"tts", r.providers.tts}});
+  Json providers = Json::object({{"stt", r.providers.stt},
+                                 {"llm", r.providers.llm},
+                                 {"tts", r.providers.tts},
+                                 {"stt_model", r.providers.stt_model},
+                                 {"llm_model", r.providers.llm_model},
+                                 {"tts_model", r.providers.tts_model}});
   Json answered = Json::array();
   for (const auto& p : r.providers_answered) answered.push_back(p);
   providers["answered"] = std::move(answered);
@@ -113,12 +123,29 @@ Json to_json(const CallRecord& r) {
                              {"llm_cached_input_tokens", u.llm_cached_input_tokens},
                              {"tts_characters", u.tts_characters}});
 
-  return Json::object({{"call", std::move(call)},
-                       {"transcript", std::move(transcript)},
-                       {"turns", std::move(turns)},
-                       {"tool_calls", std::move(tools)},
-                       {"handoff", std::move(handoff)},
-                       {"usage", std::move(usage)}});
+  Json out = Json::object({{"call", std::move(call)},
+                           {"transcript", std::move(transcript)},
+                           {"turns", std::move(turns)},
+                           {"tool_calls", std::move(tools)},
+                           {"handoff", std::move(handoff)},
+                           {"usage", std::move(usage)}});
+  if (prices) {
+    const CallCost cost = price_call(r, *prices);
+    Json lines = Json::array();
+    for (const auto& l : cost.lines) {
+      lines.push_back(Json::object({{"component", l.component},
+                                    {"priced_as", l.priced_as},
+                                    {"quantity", l.quantity},
+                                    {"cost", l.cost},
+                                    {"price_known", l.price_known}}));
+    }
+    out["cost"] = Json::object({{"currency", cost.currency},
+                                {"total", cost.total},
+                                {"per_minute", cost.per_minute},
+                                {"complete", cost.complete},
+                                {"lines", std::move(lines)}});
+  }
+  return out;
 }
 
 }  // namespace loqui

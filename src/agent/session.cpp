@@ -148,8 +148,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.session_id = opt.session_id;
     rec.tenant_id = cfg.tenant.id;
     rec.agent_name = cfg.name;
+    auto model = [](const Json& section) {
+      const Json* m = section.find("model");
+      return m && m->is_string() ? m->as_string() : std::string();
+    };
     rec.providers = {AgentConfig::provider_name(cfg.stt), AgentConfig::provider_name(cfg.llm),
-                     AgentConfig::provider_name(cfg.tts)};
+                     AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(cfg.llm), model(cfg.tts)};
     history.push_back({.role = Role::system, .content = cfg.rendered_system_prompt()});
     return ok_status();
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "loqui/json.hpp"
+#include "loqui/metrics/cost.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/runtime/clock.hpp"
 
@@ -51,7 +52,8 @@ struct HandoffRecord {
 };
 
 struct ProvidersUsed {
-  std::string stt, llm, tts;
+  std::string stt, llm, tts;                     ///< provider names from the config
+  std::string stt_model, llm_model, tts_model;   ///< their "model" keys, if any
 };
 
 struct CallRecord {
@@ -75,8 +77,13 @@ struct CallRecord {
   Duration duration() const noexcept { return ended - started; }
 };
 
-/// The report format: {call{session_id, agent, duration_ms, end_reason, providers},
-/// transcript[...], turns[...], tool_calls[...], handoff, usage, counters}.
-Json to_json(const CallRecord& record);
+/// Prices the call's usage with `prices` (per component, per call, per minute).
+CallCost price_call(const CallRecord& record, const PriceTable& prices);
+
+/// The report format: {call{session_id, agent, duration_ms, end_reason, providers,
+/// counters}, transcript[...], turns[...], tool_calls[...], handoff, usage, and with
+/// `prices` also cost{currency, total, per_minute, complete, lines[...]}}.
+/// docs/turn-manager.md documents every key.
+Json to_json(const CallRecord& record, const PriceTable* prices = nullptr);
 
 }  // namespace loqui
