@@ -138,8 +138,8 @@ int run(const Command& self, const Args& args) {
 
   auto prices = load_prices(*config);
   if (!prices) return fail(self, prices.error());
-  const CallCost cost = prices->price(result->record.usage, provider_models(*config));
-  const Json report = make_report(*result, cost, *line);
+  const CallCost cost = price_call(result->record, *prices);
+  const Json report = make_report(*result, *prices, *line);
 
   if (const auto out = args.get("out")) {
     if (Status s = write_audio_file(*out, AudioFormat::pcm16(result->rate_hz, 2), result->stereo); !s)

@@ -7,16 +7,6 @@
 namespace loqui::cli {
 namespace {
 
-std::string model_of(const Json& section) {
-  for (const char* key : {"model", "voice_model"}) {
-    if (const Json* m = section.find(key); m && m->is_string()) return m->as_string();
-  }
-  if (const Json* o = section.find("options"); o && o->is_object()) {
-    if (const Json* m = o->find("model"); m && m->is_string()) return m->as_string();
-  }
-  return {};
-}
-
 /// "1234" ms after `from`, or "-" when either end is missing.
 std::string ms_after(const std::optional<TimePoint>& t, const std::optional<TimePoint>& from) {
   if (!t || !from) return "-";
@@ -34,32 +24,8 @@ Result<PriceTable> load_prices(const AgentConfig& config) {
   return PriceTable::defaults();
 }
 
-ProviderModels provider_models(const AgentConfig& config) {
-  ProviderModels m;
-  m.stt = AgentConfig::provider_name(config.stt);
-  m.stt_model = model_of(config.stt);
-  m.llm = AgentConfig::provider_name(config.llm);
-  m.llm_model = model_of(config.llm);
-  m.tts = AgentConfig::provider_name(config.tts);
-  m.tts_model = model_of(config.tts);
-  return m;
-}
-
-Json make_report(const CallSimulationResult& result, const CallCost& cost, const LineProfile& profile) {
-  Json report = to_json(result.record);
-  Json lines = Json::array();
-  for (const CostLine& l : cost.lines) {
-    lines.push_back(Json::object({{"component", l.component},
-                                  {"priced_as", l.priced_as},
-                                  {"quantity", l.quantity},
-                                  {"cost", l.cost},
-                                  {"price_known", l.price_known}}));
-  }
-  report["cost"] = Json::object({{"currency", cost.currency},
-                                 {"total", cost.total},
-                                 {"per_minute", cost.per_minute},
-                                 {"complete", cost.complete},
-                                 {"components", std::move(lines)}});
+Json make_report(const CallSimulationResult& result, const PriceTable& prices, const LineProfile& profile) {
+  Json report = to_json(result.record, &prices);
   Json line = result.line_stats.to_json();
   line["profile"] = profile.to_string();
   line["packets_sent"] = static_cast<long long>(result.packets_sent);

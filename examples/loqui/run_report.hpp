@@ -14,10 +14,8 @@ namespace loqui::cli {
 
 /// The agent's price table (file or inline, over the defaults), or the defaults.
 Result<PriceTable> load_prices(const AgentConfig& config);
-/// Provider and model names of the agent's stt/llm/tts sections, for pricing.
-ProviderModels provider_models(const AgentConfig& config);
-/// CallRecord JSON plus "cost" and "line".
-Json make_report(const CallSimulationResult& result, const CallCost& cost, const LineProfile& profile);
+/// The CallRecord JSON with "cost", plus "line" (the line profile and its statistics).
+Json make_report(const CallSimulationResult& result, const PriceTable& prices, const LineProfile& profile);
 void print_summary(std::FILE* out, const AgentConfig& config, const CallSimulationResult& result,
                    const CallCost& cost, bool real_time, double wall_seconds, const LineProfile& line);
 
