@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
-#include <queue>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -60,26 +60,28 @@ class ResampledFifo {
   int input_rate() const noexcept { return in_rate_; }
   Status write(std::span<const std::int16_t> in) {
     if (!resampler_) {
-      fifo_.insert(fifo_.end(), in.begin(), in.end());
+      push_samples(in);
       return ok_status();
     }
     const std::size_t piece = static_cast<std::size_t>(in_rate_ / 10);  // 100 ms fits scratch_
     for (std::size_t at = 0; at < in.size(); at += piece) {
       LOQUI_ASSIGN_OR_RETURN(auto n, resampler_->process(in.subspan(at, std::min(piece, in.size() - at)), scratch_));
-      fifo_.insert(fifo_.end(), scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(n));
+      push_samples(std::span<const std::int16_t>(scratch_).first(n));
     }
     return ok_status();
   }
   /// Up to one frame into `out`; returns samples copied.
   std::size_t read(std::span<std::int16_t> out) {
-    const std::size_t n = std::min({out.size(), fifo_.size(), frame_});
-    std::copy_n(fifo_.begin(), n, out.begin());
-    fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::size_t n = std::min({out.size(), size(), frame_});
+    for (std::size_t i = 0; i < n; ++i) out[i] = ring_[(head_ + i) % ring_.size()];
+    head_ = (head_ + n) % std::max<std::size_t>(1, ring_.size());
+    size_ -= n;
     return n;
   }
-  std::size_t size() const noexcept { return fifo_.size(); }
+  std::size_t size() const noexcept { return size_; }
   void clear() {
-    fifo_.clear();
+    head_ = 0;
+    size_ = 0;
     if (resampler_) resampler_->reset();
   }
 
@@ -88,7 +90,22 @@ class ResampledFifo {
   std::size_t frame_ = 0;
   std::optional<Resampler> resampler_;
   std::vector<std::int16_t> scratch_;
-  std::deque<std::int16_t> fifo_;
+  // A ring that grows only when a burst outruns it (agent audio arrives faster
+  // than real time), so the steady state allocates nothing.
+  std::vector<std::int16_t> ring_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+
+  void push_samples(std::span<const std::int16_t> in) {
+    if (size_ + in.size() > ring_.size()) {
+      std::vector<std::int16_t> bigger(std::max<std::size_t>(ring_.size() * 2, size_ + in.size() + 4096));
+      for (std::size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+      ring_ = std::move(bigger);
+      head_ = 0;
+    }
+    for (std::size_t i = 0; i < in.size(); ++i) ring_[(head_ + size_ + i) % ring_.size()] = in[i];
+    size_ += in.size();
+  }
 };
 
 }  // namespace
@@ -180,8 +197,9 @@ struct PhoneLine::Impl {
   std::optional<JitterBuffer> jitter;
   std::optional<ResampledFifo> fifo;
   Rng rng{1};
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<>> in_flight;
+  std::vector<Pending> in_flight;  ///< a min-heap on arrival (std::push_heap with greater<>)
   std::vector<std::byte> packet;
+  std::vector<std::vector<std::byte>> spare;  ///< payload buffers of delivered packets, reused
   std::vector<std::int16_t> out;
   std::uint64_t sent = 0;
   std::uint64_t dropped = 0;
@@ -241,18 +259,26 @@ Status PhoneLine::send(std::span<const std::int16_t> pcm, TimePoint now) {
     const double u = std::max(1e-12, s.rng.uniform());
     delay += Duration(static_cast<std::int64_t>(-std::log(u) * static_cast<double>(s.profile.mean_jitter.count())));
   }
-  s.in_flight.push({now + delay, s.sent, seq, ts,
-                    std::vector<std::byte>(s.packet.begin(), s.packet.begin() + static_cast<std::ptrdiff_t>(bytes))});
+  std::vector<std::byte> payload;
+  if (!s.spare.empty()) {
+    payload = std::move(s.spare.back());
+    s.spare.pop_back();
+  }
+  payload.assign(s.packet.begin(), s.packet.begin() + static_cast<std::ptrdiff_t>(bytes));
+  s.in_flight.push_back({now + delay, s.sent, seq, ts, std::move(payload)});
+  std::push_heap(s.in_flight.begin(), s.in_flight.end(), std::greater<>{});
   return ok_status();
 }
 
 AudioFrame PhoneLine::receive(TimePoint now) {
   Impl& s = *impl_;
-  while (!s.in_flight.empty() && s.in_flight.top().arrival <= now) {
-    const auto& p = s.in_flight.top();
+  while (!s.in_flight.empty() && s.in_flight.front().arrival <= now) {
+    std::pop_heap(s.in_flight.begin(), s.in_flight.end(), std::greater<>{});
+    Impl::Pending& p = s.in_flight.back();
     s.jitter->push({.sequence_number = p.seq, .timestamp = p.ts, .ssrc = 0x10c01, .arrival = p.arrival,
                     .payload = p.payload});
-    s.in_flight.pop();
+    if (s.spare.size() < 64) s.spare.push_back(std::move(p.payload));  // reused by send()
+    s.in_flight.pop_back();
   }
   // The jitter buffer and the resampler run at 20 ms a call; the FIFO absorbs
   // the resampler's start-up latency, so each call returns exactly 20 ms.
