@@ -147,6 +147,7 @@ void read_turn(ConfigReader& t, TurnConfig& turn) {
   turn.max_call = read_s(t, "max_call_s", turn.max_call);
   turn.tool_filler_after = read_ms(t, "tool_filler_ms", turn.tool_filler_after);
   turn.max_tool_rounds = static_cast<int>(t.get_int("max_tool_rounds", turn.max_tool_rounds, {.min = 1, .max = 20}));
+  turn.history_max_tokens = t.get_int("history_max_tokens", turn.history_max_tokens, {.min = 0, .max = 10'000'000});
   turn.llm_timeout = read_ms(t, "llm_timeout_ms", turn.llm_timeout);
   turn.tts_timeout = read_ms(t, "tts_timeout_ms", turn.tts_timeout);
   turn.first_chunk_min_chars =

@@ -53,7 +53,9 @@ Json to_json(const CallRecord& r, const PriceTable* prices) {
                             {"providers", std::move(providers)},
                             {"interruptions", r.interruptions},
                             {"backchannels_ignored", r.backchannels_ignored},
-                            {"false_interruptions", r.false_interruptions}});
+                            {"false_interruptions", r.false_interruptions},
+                            {"preemptive_hits", r.preemptive_hits},
+                            {"preemptive_misses", r.preemptive_misses}});
 
   Json transcript = Json::array();
   for (const auto& e : r.transcript) {

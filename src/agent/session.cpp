@@ -4,7 +4,9 @@
 #include "loqui/agent/session.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
+#include <mutex>
 #include <optional>
 
 #include "agent/turn_text.hpp"
@@ -33,6 +35,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     explicit SttObs(Impl* i) : s(i) {}
     void on_provider(std::string_view p, bool) override { s->note_provider(p); }
     void on_transcript(const Transcript& t) override { s->on_transcript(t); }
+    void on_utterance_end(Duration) override { s->on_vendor_utterance_end(); }
     void on_error(const Error& e) override { s->on_stt_error(e); }
   };
   struct LlmObs final : LlmObserver {
@@ -85,7 +88,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
         opt(std::move(o)),
         segmenter(cfg.vad.segmenter),
         chunker({.first_min_chars = cfg.turn.first_chunk_min_chars}),
-        pool({.buffer_bytes = 4096, .preallocate = 16}),
+        pool({.buffer_bytes = 1920, .preallocate = 2}),
         stt_obs(this),
         llm_obs(this),
         tts_obs(this),
@@ -155,6 +158,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.providers = {AgentConfig::provider_name(cfg.stt), AgentConfig::provider_name(cfg.llm),
                      AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(cfg.llm), model(cfg.tts)};
     history.push_back({.role = Role::system, .content = cfg.rendered_system_prompt()});
+    req.tools = offered_tools();
+    for (auto* list : {&cfg.handoff.keywords, &cfg.handoff.phrases, &cfg.handoff.urgent_keywords})
+      for (auto& p : *list) p = detail::normalized_text(p);
     return ok_status();
   }
 
@@ -232,6 +238,16 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   // ------------------------------------------------------------ caller audio
+  void drain_input() {
+    {
+      std::lock_guard lock(in_mu);
+      std::swap(in_queue, in_work);
+      drain_posted = false;
+    }
+    for (const auto& f : in_work) process_audio(f);
+    in_work.clear();
+  }
+
   void process_audio(const AudioFrame& frame) {
     if (ended || !started) return;
     std::span<const std::int16_t> pcm = frame.samples();
@@ -305,6 +321,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     idle_timer.cancel();
     reprompts = 0;
     publish(SpeechStarted{at});
+    if (preempt) cancel_preempt();  // the caller goes on: the early answer is void
     if (agent_active() && !barge) {
       barge = true;
       barge_start = at;
@@ -368,6 +385,14 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       speech_end = now();
       user_speaking = false;
     }
+    evaluate_eot();
+    maybe_preempt();
+  }
+
+  // The vendor's endpointer says the caller finished: the short delay applies.
+  void on_vendor_utterance_end() {
+    if (ended || barge || !turn_open) return;
+    vendor_final = true;
     evaluate_eot();
   }
 
@@ -452,15 +477,73 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     metrics.stt_provider = prov.stt->info().name;
     metrics.llm_provider = prov.llm->info().name;
     metrics.tts_provider = prov.tts->info().name;
+    if (miss_pending) metrics.preemptive = PreemptiveOutcome::miss;
+    miss_pending = false;
     metrics_open = true;
     rec.transcript.push_back({Speaker::caller, turn_speech_start, speech_end, text, false, text});
     publish(EndOfTurn{now(), text, metrics.endpointing_wait, "silence"});
     set_state(TurnState::thinking);
-    if (check_handoff_triggers(text)) return;
-    history.push_back({.role = Role::user, .content = text});
+    if (preempt && preempt_text != text) cancel_preempt();
+    if (check_handoff_triggers(text)) {
+      if (preempt) cancel_preempt();
+      return;
+    }
     tool_rounds = 0;
     begin_agent_segment();
+    if (preempt) {
+      confirm_preempt();
+      return;
+    }
+    history.push_back({.role = Role::user, .content = text});
     generate();
+  }
+
+  // ------------------------------------------------------------ preemptive generation
+  // Starts the LLM on the final transcript while the endpointing silence runs. Its
+  // output is held back until the turn really ends with the same text.
+  void maybe_preempt() {
+    if (!cfg.turn.preemptive_generation || preempt || responding || !turn_open || user_speaking || barge ||
+        pending_finals > 0 || !agent_idle_for_preempt())
+      return;
+    const std::string text = detail::trim(user_text);
+    if (text.empty() || now() >= eot_deadline) return;
+    preempt = true;
+    preempt_text = text;
+    preempt_buffer.clear();
+    preempt_done = false;
+    preempt_first_token.reset();
+    preempt_request = now();
+    history.push_back({.role = Role::user, .content = text});
+    generate();
+  }
+
+  bool agent_idle_for_preempt() const { return utts.empty() && now() >= timeline_end; }
+
+  void cancel_preempt() {
+    if (!preempt) return;
+    preempt = false;
+    ++rec.preemptive_misses;
+    if (metrics_open) metrics.preemptive = PreemptiveOutcome::miss;
+    else miss_pending = true;
+    if (llm_) llm_->cancel();
+    llm_timer.cancel();
+    add_usage();
+    responding = false;
+    round_calls.clear();
+    if (!history.empty() && history.back().role == Role::user) history.pop_back();
+  }
+
+  void confirm_preempt() {
+    preempt = false;
+    ++rec.preemptive_hits;
+    metrics.preemptive = PreemptiveOutcome::hit;
+    metrics.llm_request = preempt_request;
+    metrics.llm_first_token = preempt_first_token;
+    set_state(TurnState::thinking);
+    const std::string buffered = std::move(preempt_buffer);
+    preempt_buffer.clear();
+    for (auto& chunk : chunker.push(buffered)) speak(chunk, UttKind::response);
+    if (preempt_done) on_llm_done(preempt_finish);
   }
 
   // ------------------------------------------------------------ LLM
@@ -487,15 +570,54 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     round_usage = {};
     chunker.reset();
     if (metrics_open && !metrics.llm_request) metrics.llm_request = now();
-    LlmRequest req{.messages = history, .tools = offered_tools(), .params = {}};
+    trim_history();
     arm_llm_watchdog();
     Status st;
     try {
-      st = llm_->generate(req, llm_obs);
+      st = llm_->generate(req, llm_obs);  // the history is the request: no copy per turn
     } catch (const std::exception& e) {
       st = Error(errc::provider_failed, std::string("llm generate() threw: ") + e.what());
     }
     if (!st) on_llm_error(st.error());
+  }
+
+  static std::int64_t estimate_tokens(const ChatMessage& m) {
+    std::size_t chars = m.content.size();
+    for (const auto& c : m.tool_calls) chars += c.name.size() + c.arguments.size();
+    return static_cast<std::int64_t>(chars / 4) + 4;
+  }
+
+  // Keeps the history within turn.history_max_tokens: drops the oldest turns (a
+  // user message and everything up to the next one, so tool calls leave with their
+  // results), never the system prompt or the current turn. Dropped messages go to
+  // SessionOptions::summarize, whose text becomes a system note after the prompt.
+  void trim_history() {
+    const std::int64_t budget = cfg.turn.history_max_tokens;
+    if (budget <= 0) return;
+    std::int64_t total = 0;
+    for (const auto& m : history) total += estimate_tokens(m);
+    std::size_t first = 1;  // after the system prompt
+    if (history.size() > 1 && history[1].role == Role::system) first = 2;  // the summary note
+    std::vector<ChatMessage> dropped;
+    while (total > budget) {
+      std::size_t end = first + 1;
+      while (end < history.size() && history[end].role != Role::user) ++end;
+      if (end >= history.size()) break;  // only the current turn is left
+      for (std::size_t i = first; i < end; ++i) {
+        total -= estimate_tokens(history[i]);
+        dropped.push_back(std::move(history[i]));
+      }
+      history.erase(history.begin() + static_cast<std::ptrdiff_t>(first),
+                    history.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+    if (dropped.empty() || !opt.summarize) return;
+    std::string note = opt.summarize(dropped);
+    if (note.empty()) return;
+    if (first == 2) {
+      history[1].content = join_text(history[1].content, note);
+    } else {
+      history.insert(history.begin() + 1, ChatMessage{.role = Role::system, .content = "Earlier in the call: " + note});
+    }
   }
 
   void arm_llm_watchdog() {
@@ -529,6 +651,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   void on_llm_text(std::string_view delta) {
     if (!responding) return;
     arm_llm_watchdog();
+    if (preempt) {
+      if (!preempt_first_token) preempt_first_token = now();
+      preempt_buffer += delta;
+      round_text += delta;
+      return;
+    }
     if (metrics_open && !metrics.llm_first_token) metrics.llm_first_token = now();
     note_provider(prov.llm->info().name);
     publish(LlmDelta{now(), std::string(delta)});
@@ -543,9 +671,14 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     round_usage = {};
   }
 
-  void on_llm_done(FinishReason) {
+  void on_llm_done(FinishReason reason) {
     if (!responding) return;
     llm_timer.cancel();
+    if (preempt) {
+      preempt_done = true;  // held until the turn is confirmed
+      preempt_finish = reason;
+      return;
+    }
     add_usage();
     if (std::string rest = chunker.flush(); !rest.empty()) speak(rest, UttKind::response);
     if (!round_calls.empty()) {
@@ -568,6 +701,17 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   void on_llm_error(const Error& e) {
     if (!responding || ended) return;
     llm_timer.cancel();
+    if (preempt) {
+      // The early attempt failed: forget it; the turn generates normally.
+      report_error(e, "llm", true);
+      llm_->cancel();
+      add_usage();
+      responding = false;
+      preempt = false;
+      round_calls.clear();
+      if (!history.empty() && history.back().role == Role::user) history.pop_back();
+      return;
+    }
     add_usage();
     report_error(e, "llm", true);
     turn_failed();
@@ -709,9 +853,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   // ------------------------------------------------------------ handoff
-  bool check_handoff_triggers(const std::string& text) {
+  bool check_handoff_triggers(const std::string& raw) {
+    const std::string text = detail::normalized_text(raw);
     for (const auto& k : cfg.handoff.keywords) {
-      if (detail::contains_phrase(text, k)) {
+      if (detail::contains_normalized(text, k)) {
         const bool urgent = std::find(cfg.handoff.urgent_keywords.begin(), cfg.handoff.urgent_keywords.end(), k) !=
                             cfg.handoff.urgent_keywords.end();
         do_handoff("keyword", urgent ? "emergency" : "normal", k);
@@ -719,7 +864,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       }
     }
     for (const auto& p : cfg.handoff.phrases) {
-      if (detail::contains_phrase(text, p)) {
+      if (detail::contains_normalized(text, p)) {
         do_handoff("caller_request", "normal", p);
         return true;
       }
@@ -737,7 +882,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     h.reason = std::move(reason);
     h.urgency = urgency.empty() ? "normal" : std::move(urgency);
     h.message = cfg.handoff.message;
-    std::string last_caller;
+    std::string last_caller;  // NOLINT
     for (const auto& e : rec.transcript) {
       h.transcript.emplace_back(std::string(to_string(e.speaker)), e.speaker == Speaker::agent ? e.heard_text : e.text);
       if (e.speaker == Speaker::caller) last_caller = e.text;
@@ -850,7 +995,11 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     Duration wait{};
     const TimePoint deadline = *m.user_speech_end + m.endpointing_wait;
     if (m.stt_final && *m.stt_final > deadline) wait += *m.stt_final - deadline;
-    if (m.llm_request && m.first_sentence) wait += *m.first_sentence - *m.llm_request;
+    if (m.llm_request && m.first_sentence) {
+      // A preemptive request starts before the end of turn: only the part after it waits.
+      const TimePoint from = m.end_of_turn ? std::max(*m.llm_request, *m.end_of_turn) : *m.llm_request;
+      wait += std::max(Duration::zero(), *m.first_sentence - from);
+    }
     if (m.tts_request && m.tts_first_audio) wait += *m.tts_first_audio - *m.tts_request;
     m.provider_wait = wait;
     m.loqui_overhead = *m.voice_to_voice - m.endpointing_wait - wait;
@@ -1104,6 +1253,11 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   TextChunker chunker;
   FramePool pool;
+  // Caller audio pushed from other threads (push_audio off the strand).
+  std::mutex in_mu;
+  FramePool in_pool{FramePool::Options{.buffer_bytes = 1920, .preallocate = 2}};
+  std::vector<AudioFrame> in_queue, in_work;
+  bool drain_posted = false;
   SttObs stt_obs;
   LlmObs llm_obs;
   TtsObs tts_obs;
@@ -1118,7 +1272,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   Timer llm_timer, tts_timer;  // watchdogs: a provider that stops producing fails the turn
 
   TurnState state = TurnState::idle;
-  bool started = false, ended = false;
+  bool started = false;
+  std::atomic<bool> ended{false};  // read by push_audio() on any thread
 
   // The caller's turn.
   bool user_speaking = false, turn_open = false, vendor_final = false;
@@ -1156,7 +1311,14 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   TurnMetrics metrics;
   bool metrics_open = false;
-  std::vector<ChatMessage> history;
+  // Preemptive generation.
+  bool preempt = false, preempt_done = false, miss_pending = false;
+  std::string preempt_text, preempt_buffer;
+  FinishReason preempt_finish = FinishReason::stop;
+  TimePoint preempt_request{};
+  std::optional<TimePoint> preempt_first_token;
+  LlmRequest req;                                  // the conversation, sent as is
+  std::vector<ChatMessage>& history = req.messages;  // (an alias for readability)
   CallRecord rec;
 };
 
@@ -1193,9 +1355,16 @@ Status Session::push_audio(const AudioFrame& frame) {
     impl_->process_audio(frame);
     return ok_status();
   }
-  AudioFrame copy = impl_->pool.copy(frame);
-  return impl_->strand->post([w = impl_->weak_from_this(), copy = std::move(copy)] {
-    if (auto s = w.lock()) s->process_audio(copy);
+  // Off the strand: queue a pooled copy; one small drain task per batch (no
+  // allocation per frame once the pool and queues are warm).
+  {
+    std::lock_guard lock(impl_->in_mu);
+    impl_->in_queue.push_back(impl_->in_pool.copy(frame));
+    if (impl_->drain_posted) return ok_status();
+    impl_->drain_posted = true;
+  }
+  return impl_->strand->post([w = impl_->weak_from_this()] {
+    if (auto s = w.lock()) s->drain_input();
   });
 }
 

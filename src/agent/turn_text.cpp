@@ -96,11 +96,20 @@ int content_words(std::string_view text, const std::vector<std::string>& backcha
   return n;
 }
 
+std::string normalized_text(std::string_view text) { return joined(normalized_words(text)); }
+
+bool contains_normalized(std::string_view text, std::string_view phrase) {
+  if (phrase.empty()) return false;
+  for (std::size_t pos = text.find(phrase); pos != std::string_view::npos; pos = text.find(phrase, pos + 1)) {
+    const bool start_ok = pos == 0 || text[pos - 1] == ' ';
+    const std::size_t end = pos + phrase.size();
+    if (start_ok && (end == text.size() || text[end] == ' ')) return true;
+  }
+  return false;
+}
+
 bool contains_phrase(std::string_view text, std::string_view phrase) {
-  const std::string t = " " + joined(normalized_words(text)) + " ";
-  const std::string p = joined(normalized_words(phrase));
-  if (p.empty()) return false;
-  return t.find(" " + p + " ") != std::string::npos;
+  return contains_normalized(normalized_text(text), normalized_text(phrase));
 }
 
 }  // namespace loqui::detail

@@ -25,6 +25,10 @@ int content_words(std::string_view text, const std::vector<std::string>& backcha
 
 /// True if the normalized `text` contains the normalized `phrase` at word boundaries.
 bool contains_phrase(std::string_view text, std::string_view phrase);
+/// normalized_words() joined by single spaces: "Talk to a PERSON!" -> "talk to a person".
+std::string normalized_text(std::string_view text);
+/// contains_phrase() for already normalized text and phrase (no allocation).
+bool contains_normalized(std::string_view text, std::string_view phrase);
 
 std::string trim(std::string_view s);
 

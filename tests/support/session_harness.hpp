@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loqui/agent/session.hpp"
+#include "loqui/provider/fallback.hpp"
 #include "loqui/provider/mock.hpp"
 #include "support/level_vad.hpp"
 
@@ -52,6 +53,8 @@ struct CallHarness {
   std::shared_ptr<MockSpeechToText> stt_p;
   std::shared_ptr<MockLanguageModel> llm_p;
   std::shared_ptr<MockTextToSpeech> tts_p;
+  /// Replaces the mock LLM (e.g. a Fallback over mocks) when set.
+  std::shared_ptr<LanguageModel> llm_override;
   std::shared_ptr<Session> session;
   std::vector<SessionEvent> events;
   Subscription sub;
@@ -71,7 +74,8 @@ struct CallHarness {
     options.vad_factory = [] { return make_level_detector(); };
     options.tools = &tools;
     options.session_id = "test-call";
-    LOQUI_ASSIGN_OR_RETURN(session, Session::create(*rt, cfg, {stt_p, llm_p, tts_p}, options));
+    std::shared_ptr<LanguageModel> llm_used = llm_override ? llm_override : llm_p;
+    LOQUI_ASSIGN_OR_RETURN(session, Session::create(*rt, cfg, {stt_p, llm_used, tts_p}, options));
     sink.strand = session->strand().get();
     sub = session->subscribe([this](const SessionEvent& e) { events.push_back(e); });
     LOQUI_TRY(session->start());

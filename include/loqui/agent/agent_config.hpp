@@ -86,6 +86,9 @@ struct TurnConfig {
   /// TTS without audio for an utterance it owes, fails the turn instead of hanging.
   Duration llm_timeout = std::chrono::seconds(10);
   Duration tts_timeout = std::chrono::seconds(5);
+  /// Token budget of the LLM history (estimated at 4 characters per token); the
+  /// oldest turns are dropped first, tool calls with their results. 0 = unlimited.
+  std::int64_t history_max_tokens = 0;
   /// Characters the first spoken chunk needs before it may end at a clause (",").
   int first_chunk_min_chars = 20;
 };

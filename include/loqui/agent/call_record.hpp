@@ -73,6 +73,8 @@ struct CallRecord {
   int interruptions = 0;
   int backchannels_ignored = 0;
   int false_interruptions = 0;
+  int preemptive_hits = 0;    ///< early LLM answers kept (turn.preemptive_generation)
+  int preemptive_misses = 0;  ///< early answers discarded because the caller went on
 
   Duration duration() const noexcept { return ended - started; }
 };

@@ -39,6 +39,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "loqui/agent/agent_config.hpp"
 #include "loqui/agent/call_record.hpp"
@@ -91,6 +92,9 @@ struct SessionOptions {
   /// Asked before a handoff: can a human take the call now (business hours,
   /// queue)? The answer goes into the Handoff event's entities as "human_available".
   std::function<bool()> human_available;
+  /// Called on the strand when turn.history_max_tokens drops old turns from the LLM
+  /// history; the returned text (if any) is kept as a system note after the prompt.
+  std::function<std::string(const std::vector<ChatMessage>& dropped)> summarize;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
