@@ -12,6 +12,7 @@ const std::vector<Command>& commands() {
       jitter_command(),
       transcribe_command(),
       say_command(),
+      vad_command(),
   };
   return all;
 }

@@ -10,4 +10,5 @@ Command resample_command();
 Command jitter_command();
 Command transcribe_command();
 Command say_command();
+Command vad_command();
 }  // namespace loqui::cli
