@@ -15,6 +15,7 @@ const std::vector<Command>& commands() {
       script_command(),
       run_command(),
       check_command(),
+      vad_command(),
   };
   return all;
 }

@@ -13,4 +13,5 @@ Command say_command();
 Command script_command();
 Command run_command();
 Command check_command();
+Command vad_command();
 }  // namespace loqui::cli

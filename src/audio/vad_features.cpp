@@ -139,7 +139,7 @@ void VadFeatureExtractor::reset() noexcept {
   noise_total_ = {};
   mod_ = {};
   frames_seen_ = 0;
-  harm_ema_ = prev_level_db_ = 0;
+  harm_ema_ = prev_level_db_ = foreground_db_ = 0;
   ema_.fill(0);
   level_dbfs_ = -120.0;
   total_snr_db_ = 0;
@@ -195,6 +195,7 @@ void VadFeatureExtractor::compute(std::span<const std::int16_t> frame, std::span
     noise_total_.floor_db = total;
     prev_level_db_ = total;
     mod_.mean = total;
+    foreground_db_ = total;
   }
   const float steady = mod_.steadiness();
   for (std::size_t b = 0; b < bands_used_; ++b) {
@@ -224,6 +225,11 @@ void VadFeatureExtractor::compute(std::span<const std::int16_t> frame, std::span
   f[kVadBands + 4] = harm_ema_;
   f[kVadBands + 5] = std::clamp(total - prev_level_db_, -20.0f, 20.0f) / 10.0f;
   prev_level_db_ = total;
+  // Foreground level: fast attack, 2 dB/s release, not below the noise floor.
+  foreground_db_ = total > foreground_db_ ? foreground_db_ + 0.5f * (total - foreground_db_) : foreground_db_ - 0.02f;
+  foreground_db_ = std::max(foreground_db_, noise_total_.floor_db);
+  f[kVadBands + 6] = std::clamp(total - foreground_db_, -30.0f, 5.0f) / 10.0f;
+  f[kVadBands + 7] = std::clamp(foreground_db_ - noise_total_.floor_db, 0.0f, 50.0f) / 10.0f;
 
   for (std::size_t i = 0; i < kVadFeatures; ++i) {
     ema_[i] += 0.3f * (f[i] - ema_[i]);

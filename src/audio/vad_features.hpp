@@ -12,7 +12,11 @@
 //   * harmonicity: peak of the normalised autocorrelation (80-400 Hz pitch lags),
 //     computed from the 80-1500 Hz power spectrum and corrected for the window;
 //   * temporal modulation: running std-dev of the frame log-energy (~200 ms),
-//     smoothed harmonicity and the frame-to-frame level change.
+//     smoothed harmonicity and the frame-to-frame level change;
+//   * foreground level: the frame level against a tracked level of the loudest
+//     recent sound (fast attack, 2 dB/s release, never below the noise floor), and
+//     that level against the noise floor. Target speech is the foreground; babble
+//     sits 10-20 dB under it — features alone cannot tell one voice from many.
 // The model input is these kVadFeatures values followed by their exponential
 // moving average (a ~30 ms memory): kVadInputs values.
 //
@@ -29,9 +33,9 @@
 namespace loqui::detail {
 
 inline constexpr std::size_t kVadBands = 12;
-inline constexpr std::size_t kVadFeatures = kVadBands + 6;
+inline constexpr std::size_t kVadFeatures = kVadBands + 8;
 inline constexpr std::size_t kVadInputs = 2 * kVadFeatures;
-inline constexpr std::size_t kVadHidden = 16;
+inline constexpr std::size_t kVadHidden = 24;
 
 /// A trained model: input standardisation, one tanh hidden layer, sigmoid output.
 struct VadModel {
@@ -120,7 +124,7 @@ class VadFeatureExtractor {
   NoiseFloor noise_total_{};
   Modulation mod_{};
   std::size_t frames_seen_ = 0;  ///< the floors start once the window is full
-  float harm_ema_ = 0, prev_level_db_ = 0;
+  float harm_ema_ = 0, prev_level_db_ = 0, foreground_db_ = 0;
   std::array<float, kVadFeatures> ema_{};
   double level_dbfs_ = -120.0;
   float total_snr_db_ = 0;
