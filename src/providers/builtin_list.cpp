@@ -4,6 +4,7 @@
 #include "loqui/features.hpp"
 #include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
+#include "providers/flow/flow_llm.hpp"
 #if LOQUI_HAS_ESPEAK
 #include "providers/espeak/espeak_tts.hpp"
 #endif
@@ -16,6 +17,7 @@ namespace loqui::detail {
 void register_all_builtin(Registry& registry) {
   // Adapters add their register_<vendor>(registry) calls here, one line each.
   register_mock_providers(registry);
+  register_flow(registry);
 #if LOQUI_HAS_ESPEAK
   register_espeak(registry);
 #endif

@@ -113,7 +113,7 @@ struct TenantConfig {
 
 /// "vad" section: which detector and the segmenter's hysteresis.
 struct VadSettings {
-  std::string detector = "default";  ///< name for make_voice_detector(); hosts may ignore
+  std::string detector = "loqui";  ///< name for make_voice_detector(); hosts may ignore
   VadConfig segmenter{.threshold = 0.5f, .start_ms = 60, .start_window_ms = 100, .stop_ms = 200,
                       .min_volume_dbfs = -55.0f};
 };
