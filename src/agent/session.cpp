@@ -4,6 +4,7 @@
 #include "loqui/agent/session.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -1041,6 +1042,17 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     return std::min(timeline_samples(now()), agent_samples_emitted);
   }
 
+  // Byte offsets where the words of `text` start.
+  static std::vector<std::size_t> word_starts(std::string_view text) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const bool space = text[i] == ' ' || text[i] == '\n' || text[i] == '\t';
+      const bool prev_space = i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n' || text[i - 1] == '\t';
+      if (!space && prev_space) out.push_back(i);
+    }
+    return out;
+  }
+
   // The words of `u` the caller heard, given the timeline position `pos`.
   std::string heard_of(const Utt& u, std::int64_t pos) const {
     if (u.anchors.empty()) return {};
@@ -1052,13 +1064,24 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     off = std::min(off, u.emitted);
     if (off >= u.emitted && u.done) return u.text;
     if (!u.words.empty()) {
-      std::string out;
+      std::size_t heard = 0;
       for (const auto& w : u.words) {
         const std::int64_t mid = agent_format.samples_in(w.start + (w.end - w.start) / 2);
         if (mid > off) break;
-        out = join_text(out, w.word);
+        ++heard;
       }
-      return out;
+      // Cut the utterance's own text (with its punctuation) after as many words; once
+      // all timings are known, a TTS that reads "10:30" as two words is mapped
+      // proportionally.
+      const auto text_words = word_starts(u.text);
+      std::size_t n = heard;
+      if (u.done && text_words.size() != u.words.size()) {  // all timings are known
+        n = static_cast<std::size_t>(std::lround(static_cast<double>(heard) * static_cast<double>(text_words.size()) /
+                                                 static_cast<double>(u.words.size())));
+      }
+      if (n == 0) return {};
+      if (n >= text_words.size()) return u.text;
+      return detail::trim(std::string_view(u.text).substr(0, text_words[n]));
     }
     // No word timings: assume the text is spread evenly over the audio so far.
     const double frac = u.done ? static_cast<double>(off) / static_cast<double>(std::max<std::int64_t>(1, u.emitted))

@@ -245,6 +245,25 @@ TEST(BargeInTest, WithoutPlaybackReportsHeardTextFollowsRealTime) {
   EXPECT_EQ(kLongReply.rfind(ints[0].heard_text + " " + ints[0].unheard_text.substr(0, 6), 0), 0u);
 }
 
+TEST(BargeInTest, WithoutWordTimingsHeardTextIsEstimatedFromTheAudio) {
+  BargeIn b;
+  CallHarness& c = b.c;
+  c.tts.word_timings = false;
+  c.stt.transcripts = {{"What are your hours?"}, {"hold on please"}};
+  c.llm.replies = {{.text = kLongReply}, {.text = "Yes?"}};
+  b.run_until_agent_speaks();
+  c.quiet(1500ms);
+  c.say(900ms);
+  c.quiet(3s);
+  const auto ints = c.all<Interrupted>();
+  ASSERT_EQ(ints.size(), 1u);
+  // A word-boundary prefix of what was said, neither nothing nor everything.
+  EXPECT_FALSE(ints[0].heard_text.empty());
+  EXPECT_EQ(kLongReply.rfind(ints[0].heard_text, 0), 0u);
+  EXPECT_EQ(kLongReply[ints[0].heard_text.size()], ' ');
+  EXPECT_FALSE(ints[0].unheard_text.empty());
+}
+
 TEST(BargeInTest, BackchannelsDoNotInterrupt) {
   BargeIn b;
   CallHarness& c = b.c;
