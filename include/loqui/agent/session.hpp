@@ -44,6 +44,7 @@
 #include "loqui/agent/agent_config.hpp"
 #include "loqui/agent/call_record.hpp"
 #include "loqui/agent/events.hpp"
+#include "loqui/agent/text_normalizer.hpp"
 #include "loqui/agent/tools.hpp"
 #include "loqui/audio/frame.hpp"
 #include "loqui/audio/vad.hpp"
@@ -92,6 +93,9 @@ struct SessionOptions {
   /// Asked before a handoff: can a human take the call now (business hours,
   /// queue)? The answer goes into the Handoff event's entities as "human_available".
   std::function<bool()> human_available;
+  /// Turns written text into what TTS reads (not owned; outlives the session).
+  /// Null: make_text_normalizer(agent.language) when agent.normalize_text is on.
+  const TextNormalizer* text_normalizer = nullptr;
   /// Called on the strand when turn.history_max_tokens drops old turns from the LLM
   /// history; the returned text (if any) is kept as a system note after the prompt.
   std::function<std::string(const std::vector<ChatMessage>& dropped)> summarize;
