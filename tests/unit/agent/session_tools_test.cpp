@@ -435,6 +435,79 @@ TEST(BadInputTest, TtsErrorsAndThrowsAreContained) {
   EXPECT_GE(c.count<ErrorEvent>(), 2);
 }
 
+// A TTS that accepts text and answers every flush with on_done, but no audio.
+class SilentTts final : public TextToSpeech {
+ public:
+  const ProviderInfo& info() const noexcept override { return info_; }
+  const TtsCapabilities& capabilities() const noexcept override { return caps_; }
+  Result<std::unique_ptr<TtsStream>> open(const SessionContext& s, const TtsStreamOptions& o,
+                                          TtsObserver& obs) override {
+    return std::unique_ptr<TtsStream>(new Stream(s.strand, o.format, obs));
+  }
+
+ private:
+  struct Stream final : TtsStream {
+    Stream(std::shared_ptr<Strand> st, AudioFormat f, TtsObserver& o) : strand(std::move(st)), format(f), obs(&o) {}
+    ~Stream() override { cancel(); }
+    Status send_text(std::string_view) override { return ok_status(); }
+    Status flush() override {
+      (void)strand->post([alive = alive] {
+        if (*alive) (*alive)->on_done();
+      });
+      return ok_status();
+    }
+    void clear() override {}
+    void cancel() noexcept override { *alive = nullptr; }
+    AudioFormat output_format() const override { return format; }
+    std::shared_ptr<Strand> strand;
+    AudioFormat format;
+    TtsObserver* obs;
+    std::shared_ptr<TtsObserver*> alive = std::make_shared<TtsObserver*>(obs);
+  };
+  ProviderInfo info_{ProviderKind::tts, "silent", "no audio", false};
+  TtsCapabilities caps_{{AudioFormat::pcm16(16000)}, false, true};
+};
+
+TEST(BadInputTest, TtsWithoutAudioDoesNotWedgeTheSession) {
+  CallHarness c;
+  c.cfg.greeting = "Hello.";
+  c.stt.transcripts = {{"Hi."}, {"Hello?"}};
+  ASSERT_TRUE(c.start());
+  auto silent = std::make_shared<SilentTts>();
+  auto session = Session::create(*c.rt, c.cfg, {c.stt_p, c.llm_p, silent}, c.options).value();
+  std::vector<SessionEvent> events;
+  auto sub = session->subscribe([&](const SessionEvent& e) { events.push_back(e); });
+  ASSERT_TRUE(session->start());
+  std::vector<std::int16_t> tone(320), zeros(320, 0);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 250; ++i) {
+      (void)c.rt->advance_by(20ms);
+      ASSERT_TRUE(session->push_audio(AudioFrame::view(AudioFormat::pcm16(16000), i < 40 ? tone : zeros)));
+      (void)c.rt->run_until_idle();
+    }
+    EXPECT_EQ(session->state(), TurnState::listening);
+  }
+  int eots = 0;
+  for (const auto& e : events) eots += std::holds_alternative<EndOfTurn>(e);
+  EXPECT_EQ(eots, 2);
+  EXPECT_EQ(session->call_record().transcript.size(), 5u);  // greeting + 2 x (caller, agent)
+}
+
+TEST(BadInputTest, TtsAudioInTheWrongFormatIsDropped) {
+  CallHarness c;
+  c.stt.transcripts = {{"Hi."}};
+  c.tts.failures = {{.at = 1, .mode = MockFailure::Mode::garbage}};
+  ASSERT_TRUE(c.start());
+  c.say(600ms);
+  c.quiet(4s);
+  bool format_error = false;
+  for (const auto& e : c.all<ErrorEvent>()) format_error |= e.error.code() == make_error_code(errc::format_mismatch);
+  EXPECT_TRUE(format_error);
+  for (const auto& ch : c.sink.chunks) EXPECT_GT(ch.samples, 0);
+  expect_settled(c);
+}
+
 TEST(BadInputTest, SttFailureDoesNotWedgeTheSession) {
   CallHarness c;
   c.stt.failures = {{.at = 1, .mode = MockFailure::Mode::error}};
