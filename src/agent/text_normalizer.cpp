@@ -268,6 +268,20 @@ constexpr std::array<Abbrev, 14> kAbbrevs = {{{"dr.", "Doctor"},
 class EnglishNormalizer final : public TextNormalizer {
  public:
   std::string normalize_token(std::string_view token) const override {
+    // Fast path: most tokens are plain words with nothing to rewrite.
+    bool plain = true;
+    for (char c : token) {
+      if (is_digit(c) || static_cast<unsigned char>(c) >= 0x80 ||
+          std::string_view("@$*`#_(/%").find(c) != std::string_view::npos) {
+        plain = false;
+        break;
+      }
+    }
+    // An abbreviation needs a dot and is short ("Dr.", "e.g.", "approx.").
+    // "pm", "PM", "AM" (with punctuation) are rewritten too.
+    const bool meridiem = token.size() <= 3 && (token[0] == 'p' || token[0] == 'P' || token[0] == 'A');
+    if (plain && !meridiem && (token.size() > 8 || token.find('.') == std::string_view::npos))
+      return std::string(token);
     // Markdown emphasis and headings.
     std::string t;
     for (char c : token)
