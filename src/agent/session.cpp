@@ -176,7 +176,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   // ------------------------------------------------------------ helpers
   TimePoint now() const { return strand->now(); }
-  void publish(const SessionEvent& e) { bus.publish(e); }
+  // Nothing is published after CallEnded (a handler may end the call mid-step).
+  void publish(const SessionEvent& e) {
+    if (!ended) bus.publish(e);
+  }
 
   void set_state(TurnState s) {
     if (s == state || state == TurnState::ended) return;
@@ -242,9 +245,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.ended = now();
     rec.end_reason = reason;
     rec.usage.call_seconds = to_ms(rec.ended - rec.started) / 1000.0;
-    set_state(TurnState::ended);
+    const TurnState from = state;
     state = TurnState::ended;
-    publish(CallEnded{now(), std::move(reason)});
+    bus.publish(StateChanged{now(), from, TurnState::ended});
+    bus.publish(CallEnded{now(), std::move(reason)});
   }
 
   // ------------------------------------------------------------ caller audio
@@ -574,6 +578,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   void generate() {
+    if (ended) return;
     responding = true;
     round_calls.clear();
     round_text.clear();
@@ -986,6 +991,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       segment_start = play_at;
       publish(AgentAudioStarted{play_at});
       set_state(TurnState::speaking);
+      if (ended) return;
     }
     if (metrics_open && !metrics.tts_first_audio) {
       metrics.tts_first_audio = t;
@@ -1377,7 +1383,15 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Session::~Session() = default;
+Session::~Session() {
+  if (!impl_) return;
+  // The Impl's timers and provider streams belong to the strand: on a threaded
+  // runtime, let the strand destroy them (after any task of it that is running).
+  Runtime& rt = impl_->runtime;
+  if (impl_->strand->running_in_this_thread() || rt.is_virtual() || rt.stopped()) return;
+  auto strand = impl_->strand;
+  (void)strand->post([impl = std::move(impl_)]() mutable { impl.reset(); });
+}
 
 Result<std::shared_ptr<Session>> Session::create(Runtime& runtime, AgentConfig config, AgentProviders providers,
                                                  SessionOptions options) {

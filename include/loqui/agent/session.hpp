@@ -17,7 +17,9 @@
 // otherwise they are posted to it (push_audio copies the frame). subscribe() must
 // be called before start() or on the strand. call_record() and state() on the
 // strand, or after the call ended. Event handlers and AgentAudioSink methods run on
-// the strand.
+// the strand; they may call the session's methods (stop() included). Destroying
+// the Session from another thread of a threaded runtime hands its state to the
+// strand to be destroyed there.
 //
 // @code
 //   auto rt = loqui::Runtime::create({.threads = 0, .time = loqui::TimeMode::virtual_time}).value();

@@ -3,6 +3,10 @@
 // DTMF) and bad input, under virtual time with mock providers.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "support/session_harness.hpp"
 
 namespace loqui {
@@ -355,6 +359,86 @@ TEST(LifecycleTest, StopMidSentenceRecordsWhatWasHeardAndRefusesLaterInput) {
   c.session->stop("again");  // idempotent
   (void)c.rt->run_until_idle();
   EXPECT_EQ(c.count<CallEnded>(), 1);
+}
+
+TEST(LifecycleTest, HandlersMayStopTheCallFromInsideAnyEvent) {
+  // Stop from inside the n-th event of a reference call, for every n: no crash, no
+  // event after CallEnded, and the call ends exactly once.
+  for (int stop_at = 1; stop_at < 400; stop_at += 7) {
+    CallHarness c;
+    c.cfg.greeting = "Hello there.";
+    c.stt.transcripts = {{"What are your hours?"}, {"wait, stop"}};
+    c.llm.replies = {{.text = "We are open from eight until six on weekdays, and closed on weekends."}};
+    ASSERT_TRUE(c.start());
+    int seen = 0, after_end = 0, ends = 0;
+    auto sub = c.session->subscribe([&](const SessionEvent& e) {
+      if (ends > 0) ++after_end;
+      if (std::holds_alternative<CallEnded>(e)) ++ends;
+      if (++seen == stop_at) c.session->stop("handler");
+    });
+    c.quiet(2s);
+    c.say(1s);
+    c.quiet(2s);
+    c.say(800ms);
+    c.quiet(4s);
+    c.session->stop("end");
+    (void)c.rt->run_until_idle();
+    EXPECT_EQ(ends, 1) << stop_at;
+    EXPECT_EQ(after_end, 0) << stop_at;
+    EXPECT_TRUE(c.session->ended());
+  }
+}
+
+TEST(LifecycleTest, ThreadedRuntimeWithAudioFromAnotherThread) {
+  auto rt = Runtime::create({.threads = 2}).value();
+  MockSttOptions so;
+  so.transcripts = {{"Hello."}};
+  MockLlmOptions lo;
+  lo.default_reply = {.text = "Hi, how can I help?"};
+  MockTtsOptions to;
+  to.synthesis_speed = 20;
+  AgentConfig cfg;
+  cfg.turn.endpointing_min = 50ms;
+  cfg.turn.endpointing_max = 100ms;
+  so.final_latency = 10ms;
+  lo.first_token_latency = 10ms;
+  to.first_audio_latency = 5ms;
+  testing::RecordingSink sink;
+  SessionOptions opt;
+  opt.audio_sink = &sink;
+  opt.vad_factory = [] { return testing::make_level_detector(); };
+  std::atomic<int> ended{0}, audio{0};
+  auto session = Session::create(*rt, cfg,
+                                 {MockSpeechToText::create(so).value(), MockLanguageModel::create(lo).value(),
+                                  MockTextToSpeech::create(to).value()},
+                                 opt)
+                     .value();
+  auto sub_ready = std::make_shared<std::promise<void>>();
+  Subscription sub;
+  (void)session->strand()->post([&] {
+    sub = session->subscribe([&](const SessionEvent& e) {
+      if (std::holds_alternative<AgentAudioStarted>(e)) ++audio;
+      if (std::holds_alternative<CallEnded>(e)) ++ended;
+    });
+    sub_ready->set_value();
+  });
+  sub_ready->get_future().wait();
+  ASSERT_TRUE(session->start());
+  std::vector<std::int16_t> tone(320), zeros(320, 0);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+  // 0.4 s of speech, then silence, pushed from this thread at 4x real time.
+  for (int i = 0; i < 100 && audio.load() == 0; ++i) {
+    ASSERT_TRUE(session->push_audio(AudioFrame::view(AudioFormat::pcm16(16000), i < 20 ? tone : zeros)));
+    std::this_thread::sleep_for(5ms);
+  }
+  for (int i = 0; i < 200 && audio.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(audio.load(), 1);
+  session->stop("done");
+  for (int i = 0; i < 200 && ended.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(ended.load(), 1);
+  (void)session->strand()->post([&] { sub.reset(); });
+  session.reset();  // handed to the strand
+  rt->stop();
 }
 
 // ------------------------------------------------------------ bad input and failures
