@@ -4,6 +4,7 @@
 // resampled input, exit codes 0/1/2 with one-line errors, no partial --out file.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -86,7 +87,9 @@ TEST_F(VadCli, FramesAndSegmentsAt16kHz) {
     EXPECT_EQ(frames[i].start_ms, static_cast<long long>(10 * i));
     EXPECT_GE(frames[i].probability, 0.0);
     EXPECT_LE(frames[i].probability, 1.0);
-    EXPECT_EQ(frames[i].speech, frames[i].probability >= 0.5 ? 1 : 0) << "frame " << i;
+    if (std::abs(frames[i].probability - 0.5) > 0.0006) {  // printed with 3 decimals
+      EXPECT_EQ(frames[i].speech, frames[i].probability >= 0.5 ? 1 : 0) << "frame " << i;
+    }
     speech += frames[i].speech;
   }
   EXPECT_GT(speech, 120);
