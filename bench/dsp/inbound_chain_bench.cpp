@@ -148,7 +148,7 @@ void register_all(std::vector<bench::Pair>& pairs) {
       benchmark::DoNotOptimize(pcm.data());
     });
   });
-  pairs.push_back({"jitter buffer + decode vs G.711 table alone", "BM_Stage_JitterBuffer_Decode",
+  pairs.push_back({"jitter buffer (no library peer) vs G.711 table", "BM_Stage_JitterBuffer_Decode",
                    "BM_Stage_G711Decode_Raw"});
   benchmark::RegisterBenchmark("BM_Stage_Resample8to16_Filter", [](benchmark::State& state) {
     auto f = ResampleFilter::create({.input_rate_hz = 8000, .output_rate_hz = 16000}).value();
