@@ -171,6 +171,7 @@ void VadFeatureExtractor::reset() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
   noise_.fill({});
   noise_total_ = {};
+  noise_frame_ = {};
   mod_ = {};
   frames_seen_ = 0;
   harm_ema_ = prev_level_db_ = foreground_db_ = 0;
@@ -201,11 +202,13 @@ void VadFeatureExtractor::compute(std::span<const std::int16_t> frame, std::span
   // Slide the analysis window by one frame.
   std::copy(history_.begin() + static_cast<std::ptrdiff_t>(frame_), history_.end(), history_.begin());
   double acc = 0;
+  std::size_t crossings = 0;
   const std::size_t base = window_ - frame_;
   for (std::size_t i = 0; i < frame_; ++i) {
     const float s = static_cast<float>(frame[i]) * (1.0f / 32768.0f);
     history_[base + i] = s;
     acc += static_cast<double>(s) * s;
+    if (i > 0) crossings += (frame[i] >= 0) != (frame[i - 1] >= 0);
   }
   const double rms = std::sqrt(acc / static_cast<double>(frame_));
   level_dbfs_ = rms <= 1e-6 ? -120.0 : 20.0 * std::log10(rms);
@@ -228,6 +231,7 @@ void VadFeatureExtractor::compute(std::span<const std::int16_t> frame, std::span
   if (priming) {
     for (std::size_t b = 0; b < bands_used_; ++b) noise_[b].floor_db = level[b];
     noise_total_.floor_db = total;
+    noise_frame_.floor_db = static_cast<float>(level_dbfs_);
     prev_level_db_ = total;
     mod_.mean = total;
     foreground_db_ = total;
@@ -270,6 +274,11 @@ void VadFeatureExtractor::compute(std::span<const std::int16_t> frame, std::span
   foreground_db_ = std::max(foreground_db_, noise_total_.floor_db);
   f[kVadBands + 6] = std::clamp(total - foreground_db_, -30.0f, 5.0f) / 10.0f;
   f[kVadBands + 7] = std::clamp(foreground_db_ - noise_total_.floor_db, 0.0f, 50.0f) / 10.0f;
+  // The current 10 ms alone.
+  const auto frame_db = static_cast<float>(level_dbfs_);
+  f[kVadBands + 8] = std::clamp(frame_db - noise_frame_.floor_db, -5.0f, 40.0f) / 10.0f;
+  noise_frame_.update(frame_db, steady);
+  f[kVadBands + 9] = static_cast<float>(crossings) / static_cast<float>(frame_ - 1);
 
   for (std::size_t i = 0; i < kVadFeatures; ++i) {
     ema_[i] += 0.3f * (f[i] - ema_[i]);

@@ -16,7 +16,10 @@
 //   * foreground level: the frame level against a tracked level of the loudest
 //     recent sound (fast attack, 2 dB/s release, never below the noise floor), and
 //     that level against the noise floor. Target speech is the foreground; babble
-//     sits 10-20 dB under it — features alone cannot tell one voice from many.
+//     sits 10-20 dB under it — features alone cannot tell one voice from many;
+//   * the current 10 ms frame alone (the 32 ms window still holds 22 ms of the
+//     past, which would delay the end of speech): its level against its own noise
+//     floor, and its zero-crossing rate.
 // The model input is these kVadFeatures values followed by their exponential
 // moving average (a ~30 ms memory): kVadInputs values.
 //
@@ -32,18 +35,23 @@
 namespace loqui::detail {
 
 inline constexpr std::size_t kVadBands = 12;
-inline constexpr std::size_t kVadFeatures = kVadBands + 8;
+inline constexpr std::size_t kVadFeatures = kVadBands + 10;
 inline constexpr std::size_t kVadInputs = 2 * kVadFeatures;
 inline constexpr std::size_t kVadHidden = 24;
 
-/// A trained model: input standardisation, one tanh hidden layer, sigmoid output.
+/// A trained model (a view of its weights): input standardisation, one tanh hidden
+/// layer, sigmoid output. `inputs`/`hidden` record the shape it was trained with;
+/// weights from an older feature set are caught by shape_ok() at run time rather
+/// than at compile time, so the trainer still builds after the features change.
 struct VadModel {
-  std::array<float, kVadInputs> mean;
-  std::array<float, kVadInputs> inv_std;
-  std::array<float, kVadHidden * kVadInputs> w1;  ///< row-major [hidden][input]
-  std::array<float, kVadHidden> b1;
-  std::array<float, kVadHidden> w2;
-  float b2;
+  std::size_t inputs = 0, hidden = 0;
+  const float* mean = nullptr;     ///< [inputs]
+  const float* inv_std = nullptr;  ///< [inputs]
+  const float* w1 = nullptr;       ///< [hidden][inputs], row-major
+  const float* b1 = nullptr;       ///< [hidden]
+  const float* w2 = nullptr;       ///< [hidden]
+  float b2 = 0;
+  bool shape_ok() const noexcept { return inputs == kVadInputs && hidden == kVadHidden && mean && w1; }
 };
 
 /// The committed weights (src/audio/vad_model_weights.cpp, written by vad_train).
@@ -127,6 +135,7 @@ class VadFeatureExtractor {
 
   std::array<NoiseFloor, kVadBands> noise_{};
   NoiseFloor noise_total_{};
+  NoiseFloor noise_frame_{};  ///< floor of the 10 ms frame level
   Modulation mod_{};
   std::size_t frames_seen_ = 0;  ///< the floors start once the window is full
   float harm_ema_ = 0, prev_level_db_ = 0, foreground_db_ = 0;
