@@ -24,7 +24,6 @@
 #pragma once
 
 #include <array>
-#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -72,16 +71,21 @@ struct Modulation {
 /// Evaluates the model; `x` has kVadInputs values.
 float vad_model_eval(const VadModel& model, std::span<const float, kVadInputs> x) noexcept;
 
-/// In-place radix-2 complex FFT of a fixed power-of-two size (twiddles precomputed).
-class Fft {
+/// Power spectrum of a real signal of a fixed power-of-two length n: one complex
+/// radix-2 FFT of length n/2 over the even/odd samples, then the split step.
+/// Buffers and twiddles are allocated by the constructor; power() never allocates.
+class RealFft {
  public:
-  explicit Fft(std::size_t n);
+  explicit RealFft(std::size_t n);
   std::size_t size() const noexcept { return n_; }
-  void forward(std::span<std::complex<float>> data) const noexcept;
+  /// |X[k]|^2 for k = 0 .. n/2 of `x` (n samples) into `out` (n/2 + 1 values).
+  void power(std::span<const float> x, std::span<float> out) noexcept;
 
  private:
-  std::size_t n_;
-  std::vector<std::complex<float>> twiddle_;
+  std::size_t n_, m_;
+  std::vector<float> re_, im_;          ///< the half-length complex sequence
+  std::vector<float> tw_re_, tw_im_;    ///< e^{-2 pi i j / m}, j < m/2
+  std::vector<float> sp_re_, sp_im_;    ///< e^{-2 pi i k / n}, k <= m (split step)
   std::vector<std::uint32_t> bitrev_;
 };
 
@@ -103,21 +107,22 @@ class VadFeatureExtractor {
   float total_snr_db() const noexcept { return total_snr_db_; }
 
  private:
-  float harmonicity() const noexcept;
+  float harmonicity() noexcept;
 
   int rate_;
   std::size_t frame_;
   std::size_t window_;
-  Fft fft_;
+  RealFft fft_;
   std::vector<float> hann_;
   std::vector<float> history_;  ///< last window_ samples, oldest first
-  std::vector<std::complex<float>> spec_;
+  std::vector<float> windowed_;
   std::vector<float> power_;
   std::array<std::size_t, kVadBands + 1> band_edges_{};  ///< bin index edges
   std::size_t bands_used_ = 0;
   std::size_t total_lo_ = 0, total_hi_ = 0, flat_lo_ = 0, flat_hi_ = 0, pitch_lo_ = 0, pitch_hi_ = 0;
-  std::vector<float> cos_table_;  ///< [lag][bin] for the harmonicity sum
+  std::vector<float> cos_table_;  ///< [bin][lag] for the harmonicity sum
   std::vector<float> window_ac_;  ///< window autocorrelation per lag (normalised)
+  std::vector<float> ac_;         ///< scratch: autocorrelation per lag
   std::size_t lags_ = 0;
 
   std::array<NoiseFloor, kVadBands> noise_{};
