@@ -12,6 +12,7 @@
 // attempt builds a fresh one (a Beast stream cannot be reused after a failure).
 #include "loqui/net/websocket.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <deque>
@@ -352,7 +353,7 @@ struct WebSocket::Impl : std::enable_shared_from_this<Impl> {
       e = Error(errc::timeout, std::string(phase_name(phase)) + " timed out after " +
                                    std::to_string(opts.connect_timeout.count()) + " ms (connect_timeout)");
     }
-    e.add_context(where());
+    if (e.http_status() == 0) e.add_context(where());  // status errors name the URL already
     if (e.provider().empty() && !opts.provider.empty()) e.set_provider(opts.provider);
     std::optional<std::chrono::milliseconds> delay;
     const auto advised = e.retry_after();
@@ -610,6 +611,29 @@ Status WebSocket::send_binary(std::string_view bytes) {
 void WebSocket::close(int code, std::string_view reason) {
   if (impl_) impl_->close(code, reason);
 }
+namespace {
+struct NullHandler final : WebSocketHandler {
+  void on_message(std::string_view, bool) override {}
+  void on_close(int, std::string_view) override {}
+  void on_error(const Error&) override {}
+};
+}  // namespace
+
+void WebSocket::close_detached(int code, std::string_view reason) noexcept {
+  if (!impl_) return;
+  if (!impl_->done) {
+    static NullHandler null_handler;
+    impl_->handler = &null_handler;
+    impl_->close(code, reason);
+    // A peer that never reads must not keep the connection forever.
+    impl_->timer.expires_after(std::max(impl_->opts.close_timeout, std::chrono::milliseconds(100)) * 2);
+    impl_->timer.async_wait([self = impl_](boost::system::error_code ec) {
+      if (!ec && !self->done) self->stop();
+    });
+  }
+  impl_.reset();
+}
+
 void WebSocket::cancel() noexcept {
   if (!impl_) return;
   if (!impl_->done) impl_->stop();

@@ -153,6 +153,11 @@ class WebSocket {
   /// Sends what is queued, then the close frame (code, reason <= 123 bytes);
   /// on_close follows when the peer answers (or on_error after close_timeout).
   void close(int code = 1000, std::string_view reason = {});
+  /// Like close() but hands the connection off: no handler call after this returns
+  /// and the handle is released at once; the queued messages, the close frame and
+  /// the wait for the peer's answer (up to close_timeout) go on in the background.
+  /// For adapters that end a stream politely (Deepgram CloseStream) on cancel().
+  void close_detached(int code = 1000, std::string_view reason = {}) noexcept;
   /// Stops at once (TCP close, no close frame): no handler call after this returns.
   /// Idempotent.
   void cancel() noexcept;

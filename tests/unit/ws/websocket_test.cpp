@@ -12,6 +12,7 @@
 #include "loqui/features.hpp"
 #include "loqui/net/websocket.hpp"
 #include "support/mock_ws_server.hpp"
+#include "support/ws_harness.hpp"
 
 namespace loqui {
 namespace {
@@ -22,33 +23,7 @@ using testing::MockWsServer;
 using testing::MockWsSession;
 using testing::MockWsUpgrade;
 
-// A runtime driven by the test thread, plus a handler recording on its strand.
-struct Loop {
-  std::unique_ptr<Runtime> rt = Runtime::create({.threads = 0, .name = "ws-test"}).value();
-  std::shared_ptr<Strand> strand = rt->make_strand("session");
-  ~Loop() { rt->stop(); }
-
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
-    const auto limit = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < limit) {
-      (void)rt->poll();
-      std::this_thread::sleep_for(200us);
-    }
-    return done();
-  }
-  void run_for(std::chrono::milliseconds d) {
-    const auto limit = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < limit) {
-      (void)rt->poll();
-      std::this_thread::sleep_for(200us);
-    }
-  }
-  void on_strand(const std::function<void()>& fn) {
-    bool ran = false;
-    ASSERT_TRUE(strand->post([&] { fn(); ran = true; }).ok());
-    ASSERT_TRUE(run_until([&] { return ran; }));
-  }
-};
+using Loop = testing::TestLoop;
 
 struct Recorder : WebSocketHandler {
   explicit Recorder(std::shared_ptr<Strand> s) : strand(std::move(s)) {}
