@@ -57,19 +57,21 @@ void print_summary(std::FILE* out, const AgentConfig& config, const CallSimulati
     fmt::print(out, "  [{:6.2f} s] handoff to a human: reason {}, urgency {}\n", to_ms(r.handoff->at - r.started) / 1000,
                r.handoff->reason, r.handoff->urgency);
 
-  fmt::print(out, "\nturns (ms after the caller stopped speaking; overhead in microseconds)\n");
-  fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {}\n", "turn", "endpoint", "stt_final",
-             "llm_first", "first_sent", "tts_first", "v2v", "loqui_us", "notes");
+  fmt::print(out, "\nturns (ms after the caller stopped speaking; loqui_us = loqui's own time on the critical path{})\n",
+             real_time ? "" : ", 0 under virtual time: bench/turn measures it");
+  fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {:<24} {}\n", "turn", "endpoint", "stt_final",
+             "llm_first", "first_sent", "tts_first", "v2v", "loqui_us", "providers (stt/llm/tts)", "notes");
   for (const TurnMetrics& t : r.turns) {
     std::string notes;
     if (t.interrupted) notes += "interrupted ";
     if (t.tool_calls) notes += fmt::format("{} tool call(s) ", t.tool_calls);
     if (!t.user_speech_end) notes += "greeting/no caller speech ";
-    fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {}\n", t.turn_index,
+    const std::string providers = fmt::format("{}/{}/{}", t.stt_provider, t.llm_provider, t.tts_provider);
+    fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {:<24} {}\n", t.turn_index,
                ms_after(t.end_of_turn, t.user_speech_end), ms_after(t.stt_final, t.user_speech_end),
                ms_after(t.llm_first_token, t.user_speech_end), ms_after(t.first_sentence, t.user_speech_end),
                ms_after(t.tts_first_audio, t.user_speech_end), ms_of(t.voice_to_voice), us_of(t.loqui_overhead),
-               notes);
+               providers, notes);
   }
 
   const Usage& u = r.usage;
