@@ -47,6 +47,7 @@
 #include "loqui/agent/call_record.hpp"
 #include "loqui/agent/session.hpp"
 #include "loqui/agent/text_chunker.hpp"
+#include "loqui/agent/text_normalizer.hpp"
 #include "loqui/agent/tools.hpp"
 #include "loqui/sim/caller_script.hpp"
 #include "loqui/sim/phone_line.hpp"

@@ -121,6 +121,7 @@ void read_agent(ConfigReader& a, AgentConfig& cfg) {
   p.max_duration = a.get_string("max_duration_message", p.max_duration);
   p.fallback = a.get_string("fallback_message", p.fallback);
   p.fillers = a.get_string_list("filler_phrases", p.fillers);
+  cfg.normalize_text = a.get_bool("normalize_text", cfg.normalize_text);
 }
 
 void read_turn(ConfigReader& t, TurnConfig& turn) {

@@ -12,6 +12,7 @@
 
 #include "agent/turn_text.hpp"
 #include "loqui/agent/text_chunker.hpp"
+#include "loqui/agent/text_normalizer.hpp"
 #include "loqui/audio/convert.hpp"
 #include "loqui/audio/resampler.hpp"
 
@@ -72,7 +73,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     std::int64_t timeline_sample;  // where it plays
   };
   struct Utt {
-    std::string text;
+    std::string text;                      // as written (transcript, history)
+    std::string spoken;                    // as sent to TTS (normalised)
+    std::vector<std::size_t> spoken_words;  // spoken words per written word; empty: 1:1
     UttKind kind = UttKind::response;
     bool committed = false;  // already in the LLM history (text of a tool-call round)
     bool done = false;
@@ -160,6 +163,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
                      AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(cfg.llm), model(cfg.tts)};
     history.push_back({.role = Role::system, .content = cfg.rendered_system_prompt()});
     req.tools = offered_tools();
+    if (opt.text_normalizer) {
+      normalizer = opt.text_normalizer;
+    } else if (cfg.normalize_text) {
+      owned_normalizer = make_text_normalizer(cfg.language);
+      normalizer = owned_normalizer.get();
+    }
     for (auto* list : {&cfg.handoff.keywords, &cfg.handoff.phrases, &cfg.handoff.urgent_keywords})
       for (auto& p : *list) p = detail::normalized_text(p);
     return ok_status();
@@ -167,7 +176,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   // ------------------------------------------------------------ helpers
   TimePoint now() const { return strand->now(); }
-  void publish(const SessionEvent& e) { bus.publish(e); }
+  // Nothing is published after CallEnded (a handler may end the call mid-step).
+  void publish(const SessionEvent& e) {
+    if (!ended) bus.publish(e);
+  }
 
   void set_state(TurnState s) {
     if (s == state || state == TurnState::ended) return;
@@ -233,9 +245,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.ended = now();
     rec.end_reason = reason;
     rec.usage.call_seconds = to_ms(rec.ended - rec.started) / 1000.0;
-    set_state(TurnState::ended);
+    const TurnState from = state;
     state = TurnState::ended;
-    publish(CallEnded{now(), std::move(reason)});
+    bus.publish(StateChanged{now(), from, TurnState::ended});
+    bus.publish(CallEnded{now(), std::move(reason)});
   }
 
   // ------------------------------------------------------------ caller audio
@@ -565,6 +578,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   void generate() {
+    if (ended) return;
     responding = true;
     round_calls.clear();
     round_text.clear();
@@ -918,14 +932,17 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     Utt u;
     u.text = text;
     u.kind = kind;
+    u.spoken = normalizer ? normalizer->normalize(text, &u.spoken_words) : text;
+    if (u.spoken.empty()) return;  // nothing to say (markdown only)
     utts.push_back(std::move(u));
+    const std::string& spoken = utts.back().spoken;
     ++spoken_in_segment;
     if (!tts_timer.armed()) arm_tts_watchdog();
-    rec.usage.tts_characters += static_cast<std::int64_t>(text.size());
+    rec.usage.tts_characters += static_cast<std::int64_t>(spoken.size());
     publish(AgentText{now(), text});
     Status st;
     try {
-      st = tts_->send_text(text);
+      st = tts_->send_text(spoken);
       if (st) st = tts_->flush();
     } catch (const std::exception& e) {
       st = Error(errc::provider_failed, std::string("tts threw: ") + e.what());
@@ -974,6 +991,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       segment_start = play_at;
       publish(AgentAudioStarted{play_at});
       set_state(TurnState::speaking);
+      if (ended) return;
     }
     if (metrics_open && !metrics.tts_first_audio) {
       metrics.tts_first_audio = t;
@@ -1063,6 +1081,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (off <= 0) return {};
     off = std::min(off, u.emitted);
     if (off >= u.emitted && u.done) return u.text;
+    // 1. How many words of the spoken (normalised) text were heard.
+    const std::size_t spoken_total = word_starts(u.spoken).size();
+    double spoken_heard = 0;
     if (!u.words.empty()) {
       std::size_t heard = 0;
       for (const auto& w : u.words) {
@@ -1070,27 +1091,38 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
         if (mid > off) break;
         ++heard;
       }
-      // Cut the utterance's own text (with its punctuation) after as many words; once
-      // all timings are known, a TTS that reads "10:30" as two words is mapped
-      // proportionally.
-      const auto text_words = word_starts(u.text);
-      std::size_t n = heard;
-      if (u.done && text_words.size() != u.words.size()) {  // all timings are known
-        n = static_cast<std::size_t>(std::lround(static_cast<double>(heard) * static_cast<double>(text_words.size()) /
-                                                 static_cast<double>(u.words.size())));
-      }
-      if (n == 0) return {};
-      if (n >= text_words.size()) return u.text;
-      return detail::trim(std::string_view(u.text).substr(0, text_words[n]));
+      spoken_heard = static_cast<double>(heard);
+      // Once all timings are known, a TTS that splits words differently ("10:30")
+      // is mapped proportionally.
+      if (u.done && spoken_total != u.words.size())
+        spoken_heard = spoken_heard * static_cast<double>(spoken_total) / static_cast<double>(u.words.size());
+    } else {
+      // No word timings: the words spread evenly over the audio (its length known
+      // when the utterance is done, else estimated at 65 ms per character).
+      const double length = u.done ? static_cast<double>(std::max<std::int64_t>(1, u.emitted))
+                                   : static_cast<double>(agent_format.samples_in(
+                                         std::chrono::milliseconds(65) * static_cast<std::int64_t>(u.spoken.size())));
+      spoken_heard = std::floor(std::clamp(static_cast<double>(off) / length, 0.0, 1.0) *
+                                static_cast<double>(spoken_total));
     }
-    // No word timings: assume the text is spread evenly over the audio so far.
-    const double frac = u.done ? static_cast<double>(off) / static_cast<double>(std::max<std::int64_t>(1, u.emitted))
-                               : static_cast<double>(off) / static_cast<double>(agent_format.samples_in(
-                                                                std::chrono::milliseconds(65) *
-                                                                static_cast<std::int64_t>(u.text.size())));
-    const std::size_t chars = static_cast<std::size_t>(std::clamp(frac, 0.0, 1.0) * static_cast<double>(u.text.size()));
-    const std::size_t cut = u.text.rfind(' ', chars);
-    return chars >= u.text.size() ? u.text : (cut == std::string::npos ? std::string() : u.text.substr(0, cut));
+    // 2. Which written words those were: a written word that became several spoken
+    // ones ("$5" -> "five dollars") counts as heard when half of them were.
+    const auto text_words = word_starts(u.text);
+    std::size_t n = 0;
+    if (u.spoken_words.empty()) {
+      n = static_cast<std::size_t>(std::lround(spoken_heard));
+    } else {
+      double cum = 0;
+      for (std::size_t i = 0; i < u.spoken_words.size(); ++i) {
+        const double len = static_cast<double>(u.spoken_words[i]);
+        if (spoken_heard - cum < len / 2 || (len == 0 && spoken_heard <= cum)) break;
+        n = i + 1;
+        cum += len;
+      }
+    }
+    if (n == 0) return {};
+    if (n >= text_words.size()) return u.text;
+    return detail::trim(std::string_view(u.text).substr(0, text_words[n]));
   }
 
   // Stops the agent's current speech: records what was said and heard, puts the
@@ -1275,6 +1307,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   std::int64_t vad_samples = 0;     // at the detector's rate
 
   TextChunker chunker;
+  std::unique_ptr<TextNormalizer> owned_normalizer;
+  const TextNormalizer* normalizer = nullptr;  // null: text goes to TTS as written
   FramePool pool;
   // Caller audio pushed from other threads (push_audio off the strand).
   std::mutex in_mu;
@@ -1349,7 +1383,15 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Session::~Session() = default;
+Session::~Session() {
+  if (!impl_) return;
+  // The Impl's timers and provider streams belong to the strand: on a threaded
+  // runtime, let the strand destroy them (after any task of it that is running).
+  Runtime& rt = impl_->runtime;
+  if (impl_->strand->running_in_this_thread() || rt.is_virtual() || rt.stopped()) return;
+  auto strand = impl_->strand;
+  (void)strand->post([impl = std::move(impl_)]() mutable { impl.reset(); });
+}
 
 Result<std::shared_ptr<Session>> Session::create(Runtime& runtime, AgentConfig config, AgentProviders providers,
                                                  SessionOptions options) {

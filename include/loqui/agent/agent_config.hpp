@@ -139,6 +139,9 @@ struct AgentConfig {
   std::vector<std::string> tools;
   std::vector<SimulatedTool> simulated_tools;
   AgentPhrases phrases;
+  /// Normalise text for speech before TTS (numbers, money, dates, times, phone
+  /// numbers ...; see text_normalizer.hpp) for languages loqui has rules for.
+  bool normalize_text = true;
 
   Json stt = Json::object({{"provider", "mock"}});  ///< provider configs, as written
   Json llm = Json::object({{"provider", "mock"}});  ///< (+ "flow": path for the flow provider)

@@ -17,7 +17,9 @@
 // otherwise they are posted to it (push_audio copies the frame). subscribe() must
 // be called before start() or on the strand. call_record() and state() on the
 // strand, or after the call ended. Event handlers and AgentAudioSink methods run on
-// the strand.
+// the strand; they may call the session's methods (stop() included). Destroying
+// the Session from another thread of a threaded runtime hands its state to the
+// strand to be destroyed there.
 //
 // @code
 //   auto rt = loqui::Runtime::create({.threads = 0, .time = loqui::TimeMode::virtual_time}).value();
@@ -44,6 +46,7 @@
 #include "loqui/agent/agent_config.hpp"
 #include "loqui/agent/call_record.hpp"
 #include "loqui/agent/events.hpp"
+#include "loqui/agent/text_normalizer.hpp"
 #include "loqui/agent/tools.hpp"
 #include "loqui/audio/frame.hpp"
 #include "loqui/audio/vad.hpp"
@@ -92,6 +95,9 @@ struct SessionOptions {
   /// Asked before a handoff: can a human take the call now (business hours,
   /// queue)? The answer goes into the Handoff event's entities as "human_available".
   std::function<bool()> human_available;
+  /// Turns written text into what TTS reads (not owned; outlives the session).
+  /// Null: make_text_normalizer(agent.language) when agent.normalize_text is on.
+  const TextNormalizer* text_normalizer = nullptr;
   /// Called on the strand when turn.history_max_tokens drops old turns from the LLM
   /// history; the returned text (if any) is kept as a system note after the prompt.
   std::function<std::string(const std::vector<ChatMessage>& dropped)> summarize;

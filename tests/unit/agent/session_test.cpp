@@ -34,7 +34,7 @@ TEST(SessionTest, GreetsThenAnswersOneTurnStreaming) {
   // alone, so it merges with the next).
   EXPECT_EQ(c.tts_p->utterances(),
             (std::vector<std::string>{"Hello, thanks for calling.",
-                                      "Sure. Your appointment is booked for Tuesday at 3 pm.",
+                                      "Sure. Your appointment is booked for Tuesday at three p m.",
                                       "We will send you a reminder the day before.", "Anything else?"}));
   const CallRecord r = c.session->call_record();
   ASSERT_EQ(r.transcript.size(), 3u);
@@ -262,6 +262,28 @@ TEST(BargeInTest, WithoutWordTimingsHeardTextIsEstimatedFromTheAudio) {
   EXPECT_EQ(kLongReply.rfind(ints[0].heard_text, 0), 0u);
   EXPECT_EQ(kLongReply[ints[0].heard_text.size()], ' ');
   EXPECT_FALSE(ints[0].unheard_text.empty());
+}
+
+TEST(BargeInTest, HeardTextIsInWrittenWordsWhenTtsReadsNormalisedText) {
+  BargeIn b;
+  CallHarness& c = b.c;
+  c.stt.transcripts = {{"How much is it?"}, {"wait, that much?"}};
+  c.llm.replies = {{.text = "The fee is $1,250.50 for the visit, and parking costs $5 per hour at the entrance."},
+                   {.text = "Yes."}};
+  c.options.playback_reports = true;
+  b.run_until_agent_speaks();
+  c.quiet(1500ms);
+  c.session->report_playback(c.sink.chunks.front().timestamp + 16000);  // one second heard
+  c.say(900ms);
+  c.quiet(3s);
+  // TTS read the normalised text ...
+  EXPECT_EQ(c.tts_p->utterances()[0],
+            "The fee is one thousand two hundred fifty dollars and fifty cents for the visit,");
+  // ... and in one second said "The fee is one": less than half of the amount.
+  const auto ints = c.all<Interrupted>();
+  ASSERT_EQ(ints.size(), 1u);
+  EXPECT_EQ(ints[0].heard_text, "The fee is");
+  EXPECT_EQ(ints[0].unheard_text.rfind("$1,250.50 for the visit,", 0), 0u);
 }
 
 TEST(BargeInTest, BackchannelsDoNotInterrupt) {

@@ -3,6 +3,10 @@
 // DTMF) and bad input, under virtual time with mock providers.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "support/session_harness.hpp"
 
 namespace loqui {
@@ -357,6 +361,86 @@ TEST(LifecycleTest, StopMidSentenceRecordsWhatWasHeardAndRefusesLaterInput) {
   EXPECT_EQ(c.count<CallEnded>(), 1);
 }
 
+TEST(LifecycleTest, HandlersMayStopTheCallFromInsideAnyEvent) {
+  // Stop from inside the n-th event of a reference call, for every n: no crash, no
+  // event after CallEnded, and the call ends exactly once.
+  for (int stop_at = 1; stop_at < 400; stop_at += 7) {
+    CallHarness c;
+    c.cfg.greeting = "Hello there.";
+    c.stt.transcripts = {{"What are your hours?"}, {"wait, stop"}};
+    c.llm.replies = {{.text = "We are open from eight until six on weekdays, and closed on weekends."}};
+    ASSERT_TRUE(c.start());
+    int seen = 0, after_end = 0, ends = 0;
+    auto sub = c.session->subscribe([&](const SessionEvent& e) {
+      if (ends > 0) ++after_end;
+      if (std::holds_alternative<CallEnded>(e)) ++ends;
+      if (++seen == stop_at) c.session->stop("handler");
+    });
+    c.quiet(2s);
+    c.say(1s);
+    c.quiet(2s);
+    c.say(800ms);
+    c.quiet(4s);
+    c.session->stop("end");
+    (void)c.rt->run_until_idle();
+    EXPECT_EQ(ends, 1) << stop_at;
+    EXPECT_EQ(after_end, 0) << stop_at;
+    EXPECT_TRUE(c.session->ended());
+  }
+}
+
+TEST(LifecycleTest, ThreadedRuntimeWithAudioFromAnotherThread) {
+  auto rt = Runtime::create({.threads = 2}).value();
+  MockSttOptions so;
+  so.transcripts = {{"Hello."}};
+  MockLlmOptions lo;
+  lo.default_reply = {.text = "Hi, how can I help?"};
+  MockTtsOptions to;
+  to.synthesis_speed = 20;
+  AgentConfig cfg;
+  cfg.turn.endpointing_min = 50ms;
+  cfg.turn.endpointing_max = 100ms;
+  so.final_latency = 10ms;
+  lo.first_token_latency = 10ms;
+  to.first_audio_latency = 5ms;
+  testing::RecordingSink sink;
+  SessionOptions opt;
+  opt.audio_sink = &sink;
+  opt.vad_factory = [] { return testing::make_level_detector(); };
+  std::atomic<int> ended{0}, audio{0};
+  auto session = Session::create(*rt, cfg,
+                                 {MockSpeechToText::create(so).value(), MockLanguageModel::create(lo).value(),
+                                  MockTextToSpeech::create(to).value()},
+                                 opt)
+                     .value();
+  auto sub_ready = std::make_shared<std::promise<void>>();
+  Subscription sub;
+  (void)session->strand()->post([&] {
+    sub = session->subscribe([&](const SessionEvent& e) {
+      if (std::holds_alternative<AgentAudioStarted>(e)) ++audio;
+      if (std::holds_alternative<CallEnded>(e)) ++ended;
+    });
+    sub_ready->set_value();
+  });
+  sub_ready->get_future().wait();
+  ASSERT_TRUE(session->start());
+  std::vector<std::int16_t> tone(320), zeros(320, 0);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+  // 0.4 s of speech, then silence, pushed from this thread at 4x real time.
+  for (int i = 0; i < 100 && audio.load() == 0; ++i) {
+    ASSERT_TRUE(session->push_audio(AudioFrame::view(AudioFormat::pcm16(16000), i < 20 ? tone : zeros)));
+    std::this_thread::sleep_for(5ms);
+  }
+  for (int i = 0; i < 200 && audio.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(audio.load(), 1);
+  session->stop("done");
+  for (int i = 0; i < 200 && ended.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(ended.load(), 1);
+  (void)session->strand()->post([&] { sub.reset(); });
+  session.reset();  // handed to the strand
+  rt->stop();
+}
+
 // ------------------------------------------------------------ bad input and failures
 
 TEST(BadInputTest, WrongAudioFormatIsRejected) {
@@ -433,6 +517,79 @@ TEST(BadInputTest, TtsErrorsAndThrowsAreContained) {
   c.quiet(4s);
   expect_settled(c);
   EXPECT_GE(c.count<ErrorEvent>(), 2);
+}
+
+// A TTS that accepts text and answers every flush with on_done, but no audio.
+class SilentTts final : public TextToSpeech {
+ public:
+  const ProviderInfo& info() const noexcept override { return info_; }
+  const TtsCapabilities& capabilities() const noexcept override { return caps_; }
+  Result<std::unique_ptr<TtsStream>> open(const SessionContext& s, const TtsStreamOptions& o,
+                                          TtsObserver& obs) override {
+    return std::unique_ptr<TtsStream>(new Stream(s.strand, o.format, obs));
+  }
+
+ private:
+  struct Stream final : TtsStream {
+    Stream(std::shared_ptr<Strand> st, AudioFormat f, TtsObserver& o) : strand(std::move(st)), format(f), obs(&o) {}
+    ~Stream() override { cancel(); }
+    Status send_text(std::string_view) override { return ok_status(); }
+    Status flush() override {
+      (void)strand->post([alive = alive] {
+        if (*alive) (*alive)->on_done();
+      });
+      return ok_status();
+    }
+    void clear() override {}
+    void cancel() noexcept override { *alive = nullptr; }
+    AudioFormat output_format() const override { return format; }
+    std::shared_ptr<Strand> strand;
+    AudioFormat format;
+    TtsObserver* obs;
+    std::shared_ptr<TtsObserver*> alive = std::make_shared<TtsObserver*>(obs);
+  };
+  ProviderInfo info_{ProviderKind::tts, "silent", "no audio", false};
+  TtsCapabilities caps_{{AudioFormat::pcm16(16000)}, false, true};
+};
+
+TEST(BadInputTest, TtsWithoutAudioDoesNotWedgeTheSession) {
+  CallHarness c;
+  c.cfg.greeting = "Hello.";
+  c.stt.transcripts = {{"Hi."}, {"Hello?"}};
+  ASSERT_TRUE(c.start());
+  auto silent = std::make_shared<SilentTts>();
+  auto session = Session::create(*c.rt, c.cfg, {c.stt_p, c.llm_p, silent}, c.options).value();
+  std::vector<SessionEvent> events;
+  auto sub = session->subscribe([&](const SessionEvent& e) { events.push_back(e); });
+  ASSERT_TRUE(session->start());
+  std::vector<std::int16_t> tone(320), zeros(320, 0);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(i % 40 < 20 ? 8000 : -8000);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 250; ++i) {
+      (void)c.rt->advance_by(20ms);
+      ASSERT_TRUE(session->push_audio(AudioFrame::view(AudioFormat::pcm16(16000), i < 40 ? tone : zeros)));
+      (void)c.rt->run_until_idle();
+    }
+    EXPECT_EQ(session->state(), TurnState::listening);
+  }
+  int eots = 0;
+  for (const auto& e : events) eots += std::holds_alternative<EndOfTurn>(e);
+  EXPECT_EQ(eots, 2);
+  EXPECT_EQ(session->call_record().transcript.size(), 5u);  // greeting + 2 x (caller, agent)
+}
+
+TEST(BadInputTest, TtsAudioInTheWrongFormatIsDropped) {
+  CallHarness c;
+  c.stt.transcripts = {{"Hi."}};
+  c.tts.failures = {{.at = 1, .mode = MockFailure::Mode::garbage}};
+  ASSERT_TRUE(c.start());
+  c.say(600ms);
+  c.quiet(4s);
+  bool format_error = false;
+  for (const auto& e : c.all<ErrorEvent>()) format_error |= e.error.code() == make_error_code(errc::format_mismatch);
+  EXPECT_TRUE(format_error);
+  for (const auto& ch : c.sink.chunks) EXPECT_GT(ch.samples, 0);
+  expect_settled(c);
 }
 
 TEST(BadInputTest, SttFailureDoesNotWedgeTheSession) {
