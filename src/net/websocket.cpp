@@ -497,8 +497,9 @@ struct WebSocket::Impl : std::enable_shared_from_this<Impl> {
     if (done || close_requested) return;
     close_requested = true;
     close_frame = websocket::close_reason(static_cast<websocket::close_code>(code), reason.substr(0, 123));
-    if (phase < kOpen) {
-      // Not open yet: nothing to hand over; stop connecting and report the close.
+    if (phase < kOpen && queue.empty()) {
+      // Not open yet and nothing to hand over: stop connecting, report the close.
+      // (With messages queued the connection proceeds: they go out, then the close.)
       ++deadline_gen;
       timer.cancel();
       resolver.cancel();

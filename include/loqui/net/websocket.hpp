@@ -152,6 +152,8 @@ class WebSocket {
   Status send_binary(std::string_view bytes);
   /// Sends what is queued, then the close frame (code, reason <= 123 bytes);
   /// on_close follows when the peer answers (or on_error after close_timeout).
+  /// Before the connection opened: with nothing queued, connecting stops and
+  /// on_close follows at once; with messages queued, they are sent once open.
   void close(int code = 1000, std::string_view reason = {});
   /// Like close() but hands the connection off: no handler call after this returns
   /// and the handle is released at once; the queued messages, the close frame and

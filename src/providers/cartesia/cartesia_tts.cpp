@@ -132,7 +132,7 @@ class CartesiaTtsStream final : public wscommon::WsTtsStream {
   Status send_utterance_text(std::string_view text) override { return request(text, true); }
   Status end_utterance() override { return request("", false); }
   bool stop_utterance() override {
-    (void)send_json(R"({"context_id":)" + wscommon::json_quote(context_) + R"(,"cancel":true})");
+    if (connected()) (void)send_json(R"({"context_id":)" + wscommon::json_quote(context_) + R"(,"cancel":true})");
     context_.clear();  // whatever still arrives for it is dropped
     return true;
   }

@@ -236,7 +236,9 @@ class DeepgramSttStream final : public SttStream, private WebSocketHandler {
   void trim_replay_to_capacity() {
     const auto cap = static_cast<std::size_t>(options_.format.samples_in(cfg_->replay_buffer)) * bytes_per_sample_;
     while (replay_bytes_ > cap && !replay_.empty()) {
-      unprotected_samples_ += static_cast<std::int64_t>(replay_.front().bytes.size() / bytes_per_sample_);
+      const auto n = static_cast<std::int64_t>(replay_.front().bytes.size() / bytes_per_sample_);
+      unprotected_samples_ += n;
+      dropped_until_ = replay_.front().start + n;
       replay_bytes_ -= replay_.front().bytes.size();
       replay_.pop_front();
     }
@@ -249,7 +251,7 @@ class DeepgramSttStream final : public SttStream, private WebSocketHandler {
       replay_bytes_ -= c.bytes.size();
       replay_.pop_front();
     }
-    if (replay_.empty() || replay_.front().start >= final_end) unprotected_samples_ = 0;
+    if (final_end >= dropped_until_) unprotected_samples_ = 0;  // what was dropped is final now
   }
 
   void arm_keepalive() {
@@ -382,7 +384,8 @@ class DeepgramSttStream final : public SttStream, private WebSocketHandler {
   bool opened_ = false;
   std::deque<Chunk> replay_;
   std::size_t replay_bytes_ = 0;
-  std::int64_t unprotected_samples_ = 0;
+  std::int64_t unprotected_samples_ = 0;  // dropped from the buffer before a final covered it
+  std::int64_t dropped_until_ = 0;        // stream position where that dropped audio ended
   std::int64_t sent_samples_ = 0;
   std::int64_t conn_base_ = 0;
   int pending_finalize_ = 0;

@@ -48,7 +48,8 @@ class DeepgramTtsStream final : public wscommon::WsTtsStream {
   }
   Status end_utterance() override { return send_json(R"({"type":"Flush"})"); }
   bool stop_utterance() override {
-    discarding_ = true;  // frames until Cleared belong to the cleared utterance
+    if (!connected()) return true;  // nothing in flight
+    discarding_ = true;             // frames until Cleared belong to the cleared utterance
     (void)send_json(R"({"type":"Clear"})");
     return true;
   }

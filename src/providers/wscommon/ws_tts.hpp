@@ -83,6 +83,8 @@ class WsTtsStream : public TtsStream, protected WebSocketHandler {
   /// opens a new one for the next utterance (ElevenLabs stream-input ends each
   /// connection after its utterance).
   void release_connection();
+  /// A connection exists (open or opening).
+  bool connected() const noexcept { return ws_.valid(); }
   /// The active utterance's id, 0 when none is on the wire.
   std::uint64_t active_id() const noexcept { return on_wire_ ? active_id_ : 0; }
   bool closed() const noexcept { return observer_ == nullptr; }

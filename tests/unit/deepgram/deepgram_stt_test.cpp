@@ -239,6 +239,20 @@ TEST_F(DeepgramStt, DropMidStreamReconnectsAndReplaysWithoutLosingAudio) {
   EXPECT_GT(usage->replayed_seconds, 0.0);
 }
 
+TEST_F(DeepgramStt, DropBeyondTheReplayBufferSaysWhatWouldBeLost) {
+  VendorFaults f;
+  f.on_connection = 1;
+  f.after_frames = 33;
+  f.kind = VendorFaults::Kind::drop;
+  start(f, R"(,"replay_buffer_ms":20)");
+  send(tone(1200));
+  ASSERT_TRUE(loop.run_until([&] { return obs.errors() > 0; }));
+  EXPECT_EQ(error()->code(), errc::provider_unavailable);
+  EXPECT_NE(error()->message().find("exceeded replay_buffer_ms and would be lost"), std::string::npos)
+      << error()->message();
+  EXPECT_EQ(mock->record().connections(), 1) << "no reconnect that would silently skip audio";
+}
+
 TEST_F(DeepgramStt, Net0001CloseReconnects) {
   VendorFaults f;
   f.on_connection = 1;

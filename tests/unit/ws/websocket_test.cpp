@@ -323,6 +323,20 @@ TEST_F(Fixture, CloseBeforeOpenIsReportedAsAClose) {
   expect_no_leak();
 }
 
+TEST_F(Fixture, CloseBeforeOpenWithQueuedMessagesSendsThemFirst) {
+  MockWsServer server([](int) { return std::make_unique<Echo>(); });
+  connect(options(server));
+  loop.on_strand([&] {
+    ASSERT_TRUE(ws.send_text("last words").ok());
+    ws.close(1000, "bye");
+  });
+  ASSERT_TRUE(loop.run_until([&] { return rec.terminal(); }));
+  ASSERT_TRUE(rec.closed) << rec.error->to_string();
+  EXPECT_EQ(rec.closed->first, 1000);
+  EXPECT_TRUE(MockWsServer::wait_until([&] { return server.frames_received() >= 1; }, 2s));
+  expect_no_leak();
+}
+
 TEST_F(Fixture, BadUrlsAreRefusedUpFront) {
   loop.on_strand([&] {
     WebSocketOptions o;
