@@ -12,6 +12,9 @@ const std::vector<Command>& commands() {
       jitter_command(),
       transcribe_command(),
       say_command(),
+      script_command(),
+      run_command(),
+      check_command(),
       vad_command(),
   };
   return all;
