@@ -2,6 +2,10 @@
 // File: see run_report.hpp.
 #include "run_report.hpp"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace loqui::cli {
@@ -44,18 +48,22 @@ void print_summary(std::FILE* out, const AgentConfig& config, const CallSimulati
   fmt::print(out, "providers: stt {} | llm {} | tts {}\n\n", r.providers.stt, r.providers.llm, r.providers.tts);
 
   fmt::print(out, "transcript\n");
+  // One timeline: what was said, the tools the agent ran, a handoff.
+  std::vector<std::pair<TimePoint, std::string>> timeline;
   for (const TranscriptEntry& e : r.transcript) {
-    const double at = to_ms(e.start - r.started) / 1000;
-    fmt::print(out, "  [{:6.2f} s] {:<6} {}\n", at, to_string(e.speaker), e.text);
+    std::string text = fmt::format("{:<6} {}", to_string(e.speaker), e.text);
     if (e.speaker == Speaker::agent && e.interrupted)
-      fmt::print(out, "  {:>10} (interrupted; the caller heard: \"{}\")\n", "", e.heard_text);
+      text += fmt::format("\n  {:>10} (interrupted; the caller heard: \"{}\")", "", e.heard_text);
+    timeline.emplace_back(e.start, std::move(text));
   }
   for (const ToolCallRecord& t : r.tool_calls)
-    fmt::print(out, "  [{:6.2f} s] tool   {}({}) -> {}{}\n", to_ms(t.start - r.started) / 1000, t.name, t.arguments,
-               t.ok ? t.result.dump() : "error: " + t.error, "");
+    timeline.emplace_back(t.start, fmt::format("tool   {}({}) -> {}", t.name, t.arguments,
+                                            t.ok ? t.result.dump() : "error: " + t.error));
   if (r.handoff)
-    fmt::print(out, "  [{:6.2f} s] handoff to a human: reason {}, urgency {}\n", to_ms(r.handoff->at - r.started) / 1000,
-               r.handoff->reason, r.handoff->urgency);
+    timeline.emplace_back(r.handoff->at, fmt::format("handoff to a human: reason {}, urgency {}", r.handoff->reason,
+                                                  r.handoff->urgency));
+  std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, text] : timeline) fmt::print(out, "  [{:6.2f} s] {}\n", to_ms(at - r.started) / 1000, text);
 
   fmt::print(out, "\nturns (ms after the caller stopped speaking; loqui_us = loqui's own time on the critical path{})\n",
              real_time ? "" : ", 0 under virtual time: bench/turn measures it");
