@@ -68,7 +68,7 @@ int run(const Command& self, const Args& args) {
     return kExitFailure;
   }
   std::printf("%s: ok: agent '%s'; %s; %zu tool(s)%s; %zu secret(s) from the environment; prices %s\n", path.c_str(),
-              config->name.c_str(), providers_line.c_str(), config->tools.size() + config->simulated_tools.size(),
+              config->name.c_str(), providers_line.c_str(), config->tools.size(),
               config->flow.empty() ? "" : ("; flow " + config->flow).c_str(), env.size(),
               !config->prices_file.empty() ? config->prices_file.c_str()
                                            : (config->prices.is_null() ? "default" : "inline"));

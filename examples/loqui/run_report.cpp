@@ -2,6 +2,10 @@
 // File: see run_report.hpp.
 #include "run_report.hpp"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace loqui::cli {
@@ -44,32 +48,38 @@ void print_summary(std::FILE* out, const AgentConfig& config, const CallSimulati
   fmt::print(out, "providers: stt {} | llm {} | tts {}\n\n", r.providers.stt, r.providers.llm, r.providers.tts);
 
   fmt::print(out, "transcript\n");
+  // One timeline: what was said, the tools the agent ran, a handoff.
+  std::vector<std::pair<TimePoint, std::string>> timeline;
   for (const TranscriptEntry& e : r.transcript) {
-    const double at = to_ms(e.start - r.started) / 1000;
-    fmt::print(out, "  [{:6.2f} s] {:<6} {}\n", at, to_string(e.speaker), e.text);
+    std::string text = fmt::format("{:<6} {}", to_string(e.speaker), e.text);
     if (e.speaker == Speaker::agent && e.interrupted)
-      fmt::print(out, "  {:>10} (interrupted; the caller heard: \"{}\")\n", "", e.heard_text);
+      text += fmt::format("\n  {:>10} (interrupted; the caller heard: \"{}\")", "", e.heard_text);
+    timeline.emplace_back(e.start, std::move(text));
   }
   for (const ToolCallRecord& t : r.tool_calls)
-    fmt::print(out, "  [{:6.2f} s] tool   {}({}) -> {}{}\n", to_ms(t.start - r.started) / 1000, t.name, t.arguments,
-               t.ok ? t.result.dump() : "error: " + t.error, "");
+    timeline.emplace_back(t.start, fmt::format("tool   {}({}) -> {}", t.name, t.arguments,
+                                            t.ok ? t.result.dump() : "error: " + t.error));
   if (r.handoff)
-    fmt::print(out, "  [{:6.2f} s] handoff to a human: reason {}, urgency {}\n", to_ms(r.handoff->at - r.started) / 1000,
-               r.handoff->reason, r.handoff->urgency);
+    timeline.emplace_back(r.handoff->at, fmt::format("handoff to a human: reason {}, urgency {}", r.handoff->reason,
+                                                  r.handoff->urgency));
+  std::stable_sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [at, text] : timeline) fmt::print(out, "  [{:6.2f} s] {}\n", to_ms(at - r.started) / 1000, text);
 
-  fmt::print(out, "\nturns (ms after the caller stopped speaking; overhead in microseconds)\n");
-  fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {}\n", "turn", "endpoint", "stt_final",
-             "llm_first", "first_sent", "tts_first", "v2v", "loqui_us", "notes");
+  fmt::print(out, "\nturns (ms after the caller stopped speaking; loqui_us = loqui's own time on the critical path{})\n",
+             real_time ? "" : ", 0 under virtual time: bench/turn measures it");
+  fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {:<24} {}\n", "turn", "endpoint", "stt_final",
+             "llm_first", "first_sent", "tts_first", "v2v", "loqui_us", "providers (stt/llm/tts)", "notes");
   for (const TurnMetrics& t : r.turns) {
     std::string notes;
     if (t.interrupted) notes += "interrupted ";
     if (t.tool_calls) notes += fmt::format("{} tool call(s) ", t.tool_calls);
     if (!t.user_speech_end) notes += "greeting/no caller speech ";
-    fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {}\n", t.turn_index,
+    const std::string providers = fmt::format("{}/{}/{}", t.stt_provider, t.llm_provider, t.tts_provider);
+    fmt::print(out, "  {:>4} {:>9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9}  {:<24} {}\n", t.turn_index,
                ms_after(t.end_of_turn, t.user_speech_end), ms_after(t.stt_final, t.user_speech_end),
                ms_after(t.llm_first_token, t.user_speech_end), ms_after(t.first_sentence, t.user_speech_end),
                ms_after(t.tts_first_audio, t.user_speech_end), ms_of(t.voice_to_voice), us_of(t.loqui_overhead),
-               notes);
+               providers, notes);
   }
 
   const Usage& u = r.usage;

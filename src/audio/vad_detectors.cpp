@@ -116,7 +116,15 @@ Result<std::unique_ptr<VoiceDetector>> make_voice_detector(std::string_view name
   if (sample_rate != 8000 && sample_rate != 16000)
     return make_error(errc::invalid_argument, "voice detector '" + std::string(name) + "': sample rate " +
                                                   std::to_string(sample_rate) + " Hz is not supported (8000 or 16000)");
-  if (name.empty() || name == "loqui") return std::unique_ptr<VoiceDetector>(new LoquiDetector(sample_rate));
+  if (name.empty() || name == "loqui") {
+    const detail::VadModel& m = sample_rate >= 16000 ? detail::kVadModel16k : detail::kVadModel8k;
+    if (!m.shape_ok())
+      return make_error(errc::internal, "voice detector 'loqui': the compiled-in model has " + std::to_string(m.inputs) +
+                                            " inputs and " + std::to_string(m.hidden) + " hidden units, the features " +
+                                            std::to_string(detail::kVadInputs) + " and " +
+                                            std::to_string(detail::kVadHidden) + ": rerun bench/vad/vad_train");
+    return std::unique_ptr<VoiceDetector>(new LoquiDetector(sample_rate));
+  }
   if (name == "energy") return std::unique_ptr<VoiceDetector>(new EnergyDetector(sample_rate));
   return make_error(errc::not_found,
                     "unknown voice detector '" + std::string(name) + "' (valid: " + names_list() + ")");

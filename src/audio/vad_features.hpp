@@ -16,7 +16,10 @@
 //   * foreground level: the frame level against a tracked level of the loudest
 //     recent sound (fast attack, 2 dB/s release, never below the noise floor), and
 //     that level against the noise floor. Target speech is the foreground; babble
-//     sits 10-20 dB under it — features alone cannot tell one voice from many.
+//     sits 10-20 dB under it — features alone cannot tell one voice from many;
+//   * the current 10 ms frame alone (the 32 ms window still holds 22 ms of the
+//     past, which would delay the end of speech): its level against its own noise
+//     floor, and its zero-crossing rate.
 // The model input is these kVadFeatures values followed by their exponential
 // moving average (a ~30 ms memory): kVadInputs values.
 //
@@ -24,7 +27,6 @@
 #pragma once
 
 #include <array>
-#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -33,18 +35,23 @@
 namespace loqui::detail {
 
 inline constexpr std::size_t kVadBands = 12;
-inline constexpr std::size_t kVadFeatures = kVadBands + 8;
+inline constexpr std::size_t kVadFeatures = kVadBands + 10;
 inline constexpr std::size_t kVadInputs = 2 * kVadFeatures;
 inline constexpr std::size_t kVadHidden = 24;
 
-/// A trained model: input standardisation, one tanh hidden layer, sigmoid output.
+/// A trained model (a view of its weights): input standardisation, one tanh hidden
+/// layer, sigmoid output. `inputs`/`hidden` record the shape it was trained with;
+/// weights from an older feature set are caught by shape_ok() at run time rather
+/// than at compile time, so the trainer still builds after the features change.
 struct VadModel {
-  std::array<float, kVadInputs> mean;
-  std::array<float, kVadInputs> inv_std;
-  std::array<float, kVadHidden * kVadInputs> w1;  ///< row-major [hidden][input]
-  std::array<float, kVadHidden> b1;
-  std::array<float, kVadHidden> w2;
-  float b2;
+  std::size_t inputs = 0, hidden = 0;
+  const float* mean = nullptr;     ///< [inputs]
+  const float* inv_std = nullptr;  ///< [inputs]
+  const float* w1 = nullptr;       ///< [hidden][inputs], row-major
+  const float* b1 = nullptr;       ///< [hidden]
+  const float* w2 = nullptr;       ///< [hidden]
+  float b2 = 0;
+  bool shape_ok() const noexcept { return inputs == kVadInputs && hidden == kVadHidden && mean && w1; }
 };
 
 /// The committed weights (src/audio/vad_model_weights.cpp, written by vad_train).
@@ -72,16 +79,21 @@ struct Modulation {
 /// Evaluates the model; `x` has kVadInputs values.
 float vad_model_eval(const VadModel& model, std::span<const float, kVadInputs> x) noexcept;
 
-/// In-place radix-2 complex FFT of a fixed power-of-two size (twiddles precomputed).
-class Fft {
+/// Power spectrum of a real signal of a fixed power-of-two length n: one complex
+/// radix-2 FFT of length n/2 over the even/odd samples, then the split step.
+/// Buffers and twiddles are allocated by the constructor; power() never allocates.
+class RealFft {
  public:
-  explicit Fft(std::size_t n);
+  explicit RealFft(std::size_t n);
   std::size_t size() const noexcept { return n_; }
-  void forward(std::span<std::complex<float>> data) const noexcept;
+  /// |X[k]|^2 for k = 0 .. n/2 of `x` (n samples) into `out` (n/2 + 1 values).
+  void power(std::span<const float> x, std::span<float> out) noexcept;
 
  private:
-  std::size_t n_;
-  std::vector<std::complex<float>> twiddle_;
+  std::size_t n_, m_;
+  std::vector<float> re_, im_;          ///< the half-length complex sequence
+  std::vector<float> tw_re_, tw_im_;    ///< e^{-2 pi i j / m}, j < m/2
+  std::vector<float> sp_re_, sp_im_;    ///< e^{-2 pi i k / n}, k <= m (split step)
   std::vector<std::uint32_t> bitrev_;
 };
 
@@ -103,25 +115,27 @@ class VadFeatureExtractor {
   float total_snr_db() const noexcept { return total_snr_db_; }
 
  private:
-  float harmonicity() const noexcept;
+  float harmonicity() noexcept;
 
   int rate_;
   std::size_t frame_;
   std::size_t window_;
-  Fft fft_;
+  RealFft fft_;
   std::vector<float> hann_;
   std::vector<float> history_;  ///< last window_ samples, oldest first
-  std::vector<std::complex<float>> spec_;
+  std::vector<float> windowed_;
   std::vector<float> power_;
   std::array<std::size_t, kVadBands + 1> band_edges_{};  ///< bin index edges
   std::size_t bands_used_ = 0;
   std::size_t total_lo_ = 0, total_hi_ = 0, flat_lo_ = 0, flat_hi_ = 0, pitch_lo_ = 0, pitch_hi_ = 0;
-  std::vector<float> cos_table_;  ///< [lag][bin] for the harmonicity sum
+  std::vector<float> cos_table_;  ///< [bin][lag] for the harmonicity sum
   std::vector<float> window_ac_;  ///< window autocorrelation per lag (normalised)
+  std::vector<float> ac_;         ///< scratch: autocorrelation per lag
   std::size_t lags_ = 0;
 
   std::array<NoiseFloor, kVadBands> noise_{};
   NoiseFloor noise_total_{};
+  NoiseFloor noise_frame_{};  ///< floor of the 10 ms frame level
   Modulation mod_{};
   std::size_t frames_seen_ = 0;  ///< the floors start once the window is full
   float harm_ema_ = 0, prev_level_db_ = 0, foreground_db_ = 0;

@@ -7,7 +7,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "loqui/features.hpp"
+#if LOQUI_HAS_CURL
 #include <curl/curl.h>
+#else
+#include <time.h>
+#endif
 
 #include "json/rapidjson.hpp"
 
@@ -136,7 +141,14 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::vector<Htt
       return std::nullopt;
     }
     const std::string date(trim(*ra));
+#if LOQUI_HAS_CURL
     const std::time_t when = curl_getdate(date.c_str(), nullptr);
+#else
+    // IMF-fixdate only ("Sun, 06 Nov 1994 08:49:37 GMT") in builds without curl.
+    std::tm tm{};
+    const char* end = strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    const std::time_t when = end ? timegm(&tm) : std::time_t(-1);
+#endif
     if (when > now_wall) return std::chrono::milliseconds(static_cast<std::int64_t>(when - now_wall) * 1000);
   }
   return std::nullopt;

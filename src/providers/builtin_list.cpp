@@ -11,6 +11,9 @@
 #if LOQUI_HAS_CURL
 #include "providers/openai/openai.hpp"
 #endif
+#include "providers/cartesia/cartesia.hpp"
+#include "providers/deepgram/deepgram.hpp"
+#include "providers/elevenlabs/elevenlabs.hpp"
 
 namespace loqui::detail {
 
@@ -24,6 +27,9 @@ void register_all_builtin(Registry& registry) {
 #if LOQUI_HAS_CURL
   register_openai(registry);
 #endif
+  register_deepgram(registry);
+  register_cartesia(registry);
+  register_elevenlabs(registry);
 }
 
 }  // namespace loqui::detail

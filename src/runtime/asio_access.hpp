@@ -18,4 +18,18 @@ boost::asio::io_context* asio_context(Runtime& runtime) noexcept;
 /// bound to it run serialised with the Strand's tasks.
 const AsioStrand* asio_strand(const Strand& strand) noexcept;
 
+/// For an Asio completion handler running on asio_strand(strand): marks the
+/// thread as running `strand` for the scope, so Strand::running_in_this_thread()
+/// holds inside the callbacks it makes (the WebSocket client calls its handler so).
+class OnStrandScope {
+ public:
+  explicit OnStrandScope(const Strand& strand) noexcept;
+  ~OnStrandScope();
+  OnStrandScope(const OnStrandScope&) = delete;
+  OnStrandScope& operator=(const OnStrandScope&) = delete;
+
+ private:
+  const Strand* saved_;
+};
+
 }  // namespace loqui::detail

@@ -533,6 +533,8 @@ const AsioStrand* asio_strand(const Strand& strand) noexcept {
   if (auto* s = dynamic_cast<const RealStrand*>(&strand)) return &s->asio_strand();
   return nullptr;
 }
+OnStrandScope::OnStrandScope(const Strand& strand) noexcept : saved_(t_current_strand) { t_current_strand = &strand; }
+OnStrandScope::~OnStrandScope() { t_current_strand = saved_; }
 }  // namespace detail
 
 }  // namespace loqui

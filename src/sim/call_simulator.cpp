@@ -46,8 +46,10 @@ class CallerBrain {
   }
 
   /// Fills `out` (20 ms at the line rate) with caller speech or silence.
-  void next(std::span<std::int16_t> out, TimePoint now, const AgentActivity& agent) {
-    if (!speaking_ && caller_.scripted()) fire_due(now, agent);
+  /// `agent_busy`: the agent's turn is not over (thinking, running a tool, or
+  /// speaking), even if its audio paused; a reply waits for that.
+  void next(std::span<std::int16_t> out, TimePoint now, const AgentActivity& agent, bool agent_busy) {
+    if (!speaking_ && caller_.scripted()) fire_due(now, agent, agent_busy);
     std::size_t n = 0;
     if (speaking_) {
       n = std::min(out.size(), speaking_->size() - pos_);
@@ -69,7 +71,7 @@ class CallerBrain {
   TimePoint last_end() const noexcept { return last_end_; }
 
  private:
-  void fire_due(TimePoint now, const AgentActivity& agent) {
+  void fire_due(TimePoint now, const AgentActivity& agent, bool agent_busy) {
     while (!speaking_ && next_step_ < caller_.script.size()) {
       RenderedStep& s = caller_.script[next_step_];
       if (s.step.kind == CallerStep::Kind::pause) {
@@ -85,7 +87,8 @@ class CallerBrain {
       switch (s.step.trigger) {
         case CallerStep::Trigger::reply:
           if (after_pause_) fire = now;
-          else if (agent.stopped && *agent.stopped > last_end_ && !agent.talking) fire = *agent.stopped + s.step.delay;
+          else if (agent.stopped && *agent.stopped > last_end_ && !agent.talking && !agent_busy)
+            fire = std::max(*agent.stopped + s.step.delay, now);
           break;
         case CallerStep::Trigger::agent_speaks:
           if (agent.started && *agent.started > last_end_) fire = *agent.started + s.step.delay;
@@ -158,7 +161,10 @@ class CallDriver final : public AgentAudioSink {
     if (!session_ended_) session_->report_playback(playout_.playback_position());
 
     // Caller -> line -> session.
-    brain_->next(caller_pcm_, now, agent_);
+    const TurnState state = session_ended_ ? TurnState::ended : session_->state();
+    const bool agent_busy = state == TurnState::thinking || state == TurnState::speaking ||
+                            state == TurnState::end_of_turn || !playout_.empty();
+    brain_->next(caller_pcm_, now, agent_, agent_busy);
     pending_.insert(pending_.end(), caller_pcm_.begin(), caller_pcm_.end());
     const std::size_t packet = line_.packet_samples();
     while (pending_.size() >= packet) {

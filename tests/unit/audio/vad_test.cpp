@@ -233,6 +233,39 @@ TEST(VadFilter, AnyFrameLengthGapsAndDiscontinuities) {
   EXPECT_EQ(rec.frames[0].start, 25000ms);
 }
 
+TEST(VadFilter, FlushAndDiscontinuityRestartCleanly) {
+  constexpr int kRate = 16000;
+  auto filter = VadFilter::create(make_voice_detector("loqui", kRate).value(),
+                                  VadConfig{.start_ms = 60, .stop_ms = 300})
+                    .value();
+  Recorder rec;
+  filter.set_observer(&rec);
+  Counting next;
+  auto pcm = concat({std::vector<std::int16_t>(kRate, 0), voiced(kRate, 1.0)});
+  add(pcm, white(kRate, 2.0, 60.0));
+  for (std::size_t off = 0; off + 320 <= pcm.size(); off += 320)
+    ASSERT_EQ(filter.push(AudioFrame::view(AudioFormat::pcm16(kRate), {pcm.data() + off, 320},
+                                           static_cast<std::int64_t>(off)),
+                          next),
+              Flow::ok);
+  ASSERT_TRUE(filter.speaking());
+  ASSERT_EQ(rec.events.size(), 1u);
+  // Barge-in: flush drops the speech state without an event; a 7-sample remainder
+  // in flight is dropped too.
+  ASSERT_EQ(filter.push(AudioFrame::view(AudioFormat::pcm16(kRate), {pcm.data(), 7}, 32000), next), Flow::ok);
+  filter.flush();
+  EXPECT_FALSE(filter.speaking());
+  EXPECT_EQ(filter.last_probability(), 0.0f);
+  // A discontinuous frame restarts the 10 ms grid at its own timestamp.
+  rec.frames.clear();
+  auto frame = AudioFrame::view(AudioFormat::pcm16(kRate), {pcm.data(), 320}, 123456);
+  frame.add_flags(kFrameDiscontinuity);
+  ASSERT_EQ(filter.push(frame, next), Flow::ok);
+  ASSERT_EQ(rec.frames.size(), 2u);
+  EXPECT_EQ(rec.frames[0].start, AudioFormat::pcm16(kRate).duration_of(123456));
+  EXPECT_EQ(rec.events.size(), 1u) << "no stop event from a flush";
+}
+
 TEST(VadFilter, WrongFormatAndNullDetectorAreClearErrors) {
   auto null = VadFilter::create(nullptr);
   ASSERT_FALSE(null);
