@@ -148,6 +148,16 @@ void read_turn(ConfigReader& t, TurnConfig& turn) {
   turn.max_call = read_s(t, "max_call_s", turn.max_call);
   turn.tool_filler_after = read_ms(t, "tool_filler_ms", turn.tool_filler_after);
   turn.max_tool_rounds = static_cast<int>(t.get_int("max_tool_rounds", turn.max_tool_rounds, {.min = 1, .max = 20}));
+  {
+    ConfigReader d = t.child("dtmf");
+    turn.dtmf_to_llm = d.get_bool("to_llm", turn.dtmf_to_llm);
+    const std::string term = d.get_string("terminator", std::string(1, turn.dtmf_terminator));
+    if (term.size() != 1 || std::string_view("0123456789*#ABCD").find(term[0]) == std::string_view::npos)
+      d.error_at("terminator", "expected one DTMF key (0-9, *, #, A-D), found \"" + term + "\"");
+    else turn.dtmf_terminator = term[0];
+    turn.dtmf_timeout = read_ms(d, "timeout_ms", turn.dtmf_timeout, 60'000);
+    (void)d.finish();
+  }
   turn.history_max_tokens = t.get_int("history_max_tokens", turn.history_max_tokens, {.min = 0, .max = 10'000'000});
   turn.llm_timeout = read_ms(t, "llm_timeout_ms", turn.llm_timeout);
   turn.tts_timeout = read_ms(t, "tts_timeout_ms", turn.tts_timeout);

@@ -102,7 +102,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
         max_timer(strand),
         filler_timer(strand),
         llm_timer(strand),
-        tts_timer(strand) {}
+        tts_timer(strand),
+        dtmf_timer(strand) {}
 
   ~Impl() {
     if (stt_) stt_->cancel();
@@ -236,7 +237,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     close_user_turn_metrics();
     ended = true;
     for (Timer* t : {&eot_timer, &finish_timer, &idle_timer, &max_timer, &filler_timer, &llm_timer,
-                     &tts_timer})
+                     &tts_timer, &dtmf_timer})
       t->cancel();
     if (stt_) stt_->cancel();
     if (llm_) llm_->cancel();
@@ -1317,6 +1318,44 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   void on_dtmf(char d) {
     if (ended) return;
     publish(Dtmf{now(), d});
+    if (ended || !cfg.turn.dtmf_to_llm) return;
+    if (d == cfg.turn.dtmf_terminator) {
+      submit_dtmf();
+      return;
+    }
+    dtmf_digits += d;
+    (void)dtmf_timer.arm(cfg.turn.dtmf_timeout, [this] { submit_dtmf(); });
+  }
+
+  // Keypad input as a caller turn ("DTMF: 1234"): it interrupts the agent like speech.
+  void submit_dtmf() {
+    dtmf_timer.cancel();
+    if (ended || dtmf_digits.empty()) return;
+    const std::string text = "DTMF: " + dtmf_digits;
+    dtmf_digits.clear();
+    if (agent_active()) {
+      if (llm_ && responding) llm_->cancel();
+      responding = false;
+      llm_timer.cancel();
+      ++tool_generation;
+      tools_pending.clear();
+      filler_timer.cancel();
+      if (preempt) cancel_preempt();
+      if (!utts.empty()) {
+        ++rec.interruptions;
+        const Heard h = stop_agent_speech(true, true);
+        publish(Interrupted{now(), h.heard, detail::trim(std::string_view(h.said).substr(h.heard.size())), false});
+      }
+      close_user_turn_metrics();  // an answer still in the making ends here
+    }
+    barge = false;
+    eot_timer.cancel();
+    idle_timer.cancel();
+    user_text = join_text(user_text, text);
+    turn_open = true;
+    turn_speech_start = speech_end = eot_deadline = now();
+    pending_finals = 0;
+    end_of_turn();
   }
 
   void report_error(const Error& e, std::string_view component, bool recovered) {
@@ -1360,6 +1399,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
 
   Timer eot_timer, finish_timer, idle_timer, max_timer, filler_timer;
   Timer llm_timer, tts_timer;  // watchdogs: a provider that stops producing fails the turn
+  Timer dtmf_timer;
+  std::string dtmf_digits;
 
   TurnState state = TurnState::idle;
   bool started = false;

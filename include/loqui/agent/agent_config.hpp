@@ -86,6 +86,12 @@ struct TurnConfig {
   /// TTS without audio for an utterance it owes, fails the turn instead of hanging.
   Duration llm_timeout = std::chrono::seconds(10);
   Duration tts_timeout = std::chrono::seconds(5);
+  /// Keypad digits become a caller turn "DTMF: <digits>" for the LLM/flow, sent at
+  /// the terminator or after the timeout (they interrupt the agent like speech).
+  /// Off: digits are only Dtmf events.
+  bool dtmf_to_llm = false;
+  char dtmf_terminator = '#';
+  Duration dtmf_timeout = std::chrono::milliseconds(2000);
   /// Token budget of the LLM history (estimated at 4 characters per token); the
   /// oldest turns are dropped first, tool calls with their results. 0 = unlimited.
   std::int64_t history_max_tokens = 0;

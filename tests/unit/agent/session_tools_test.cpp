@@ -338,6 +338,36 @@ TEST(LifecycleTest, DtmfIsSurfacedAsEvents) {
   EXPECT_EQ(d[1].digit, '#');
 }
 
+TEST(LifecycleTest, DtmfCanBeACallerTurnThatInterrupts) {
+  CallHarness c;
+  c.cfg.greeting = "For appointments press 1, for the pharmacy press 2, or just tell me what you need.";
+  c.cfg.turn.dtmf_to_llm = true;
+  c.llm.rules = {{.user_contains = "DTMF: 1", .reply = {.text = "Appointments, sure."}}};
+  ASSERT_TRUE(c.start());
+  c.quiet(1500ms);
+  ASSERT_TRUE(c.session->push_dtmf('1'));
+  c.quiet(1s);
+  EXPECT_EQ(c.llm_p->requests().size(), 0u);  // waiting for more digits
+  c.quiet(1500ms);                            // the 2 s timeout sends "1"
+  ASSERT_EQ(c.llm_p->requests().size(), 1u);
+  EXPECT_EQ(c.llm_p->requests()[0].messages.back().content, "DTMF: 1");
+  ASSERT_EQ(c.count<Interrupted>(), 1);  // the greeting was cut
+  ASSERT_TRUE(c.session->push_dtmf('4'));
+  ASSERT_TRUE(c.session->push_dtmf('2'));
+  ASSERT_TRUE(c.session->push_dtmf('#'));  // the terminator sends at once
+  c.quiet(40ms);
+  ASSERT_EQ(c.llm_p->requests().size(), 2u);
+  EXPECT_EQ(c.llm_p->requests()[1].messages.back().content, "DTMF: 42");
+  c.quiet(5s);
+  expect_settled(c);
+}
+
+TEST(AgentConfigDtmfTest, TerminatorMustBeAKey) {
+  auto bad = AgentConfig::parse(Json::parse(R"({"turn": {"dtmf": {"terminator": "x"}}})").value(), "");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("turn.dtmf.terminator"), std::string::npos);
+}
+
 TEST(LifecycleTest, StopMidSentenceRecordsWhatWasHeardAndRefusesLaterInput) {
   CallHarness c;
   c.stt.transcripts = {{"What are your hours?"}};
