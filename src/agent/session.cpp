@@ -134,6 +134,16 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       if (opt.tools && opt.tools->find(t.spec.name)) continue;  // the host's implementation wins
       LOQUI_TRY(sim_tools.add_simulated(t));
     }
+    // A tool the agent names must exist: a typo never silently removes a tool.
+    for (std::size_t i = 0; i < cfg.tools.size(); ++i) {
+      const std::string& name = cfg.tools[i];
+      if (name == kTransferToHumanTool || name == kEndCallTool || sim_tools.find(name) ||
+          (opt.tools && opt.tools->find(name)))
+        continue;
+      return Error(errc::invalid_config, "agent.tools[" + std::to_string(i) + "]: unknown tool '" + name +
+                                             "' (not registered by the host, not declared with a result, not a "
+                                             "built-in: transfer_to_human, end_call)");
+    }
     SessionContext ctx{.strand = strand, .session_id = opt.session_id, .tenant_id = cfg.tenant.id, .pool = &pool};
     // STT: 16 kHz if accepted, else its preferred pcm16 rate.
     AudioFormat sf = AudioFormat::pcm16(kWorkRate);

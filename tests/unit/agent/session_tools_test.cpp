@@ -175,6 +175,16 @@ TEST(ToolsTest, ToolRoundsAreBounded) {
   expect_settled(c);
 }
 
+TEST(ToolsTest, UnknownToolNamesInTheConfigAreErrors) {
+  CallHarness c;
+  c.cfg.tools = {"transfer_to_human", "chek_availability"};
+  ASSERT_TRUE(c.tools.add(day_tool("check_availability"), [](const Json&) -> Result<Json> { return Json(); }));
+  auto st = c.start();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), make_error_code(errc::invalid_config));
+  EXPECT_NE(st.error().message().find("agent.tools[1]: unknown tool 'chek_availability'"), std::string::npos);
+}
+
 TEST(ToolsTest, RegistryRejectsBadRegistrations) {
   ToolRegistry t;
   EXPECT_FALSE(t.add({.name = ""}, [](const Json&) -> Result<Json> { return Json(); }));
