@@ -1222,6 +1222,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   void interrupt() {
+    if (!segment_start && metrics_open && !history.empty() && history.back().role == Role::user) {
+      continue_turn();
+      return;
+    }
     barge = false;
     ++rec.interruptions;
     set_state(TurnState::interrupted);
@@ -1244,6 +1248,35 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     turn_open = false;
     open_user_turn(barge_start);
     user_text = user_text.substr(std::min(barge_mark, user_text.size()));
+    if (!user_speaking) evaluate_eot();
+  }
+
+  // The caller went on before the agent said anything (the end-of-turn decision was
+  // early): drop the answer in the making and make it all one turn again.
+  void continue_turn() {
+    barge = false;
+    if (llm_ && responding) llm_->cancel();
+    responding = false;
+    llm_timer.cancel();
+    ++tool_generation;
+    tools_pending.clear();
+    filler_timer.cancel();
+    if (tts_ && !utts.empty()) tts_->clear();
+    utts.clear();
+    tts_timer.cancel();
+    finish_timer.cancel();
+    const std::string previous = std::move(history.back().content);
+    history.pop_back();
+    TimePoint start = barge_start;
+    if (!rec.transcript.empty() && rec.transcript.back().speaker == Speaker::caller) {
+      start = rec.transcript.back().start;
+      rec.transcript.pop_back();
+    }
+    metrics_open = false;
+    --turn_index;
+    user_text = join_text(previous, user_text.substr(std::min(barge_mark, user_text.size())));
+    turn_open = false;
+    open_user_turn(start);
     if (!user_speaking) evaluate_eot();
   }
 

@@ -102,7 +102,10 @@ struct HandoffConfig {
   /// understand"-style fallbacks) before a handoff; 0 = off.
   int after_failed_turns = 0;
   std::vector<std::string> keywords;  ///< policy words: "complaint", "refund", "emergency"
-  std::vector<std::string> urgent_keywords = {"emergency"};
+  /// Keywords (of `keywords`) that make the handoff's urgency "emergency".
+  std::vector<std::string> urgent_keywords = {"emergency", "chest pain", "can't breathe", "cannot breathe",
+                                              "bleeding", "unconscious", "heart attack", "stroke",
+                                              "overdose", "suicide"};
   std::string message = "Let me connect you with a colleague who can help. Please hold.";
 };
 

@@ -155,6 +155,33 @@ TEST(EndOfTurnTest, EndpointingLimitsComeFromTheConfig) {
   EXPECT_EQ(r.turns[2].endpointing_wait, 1250ms);  // neither: halfway
 }
 
+TEST(EndOfTurnTest, CallerGoingOnBeforeTheAgentSpeaksMakesOneTurn) {
+  CallHarness c;
+  c.stt.transcripts = {{"I'd like to book."}, {"for Tuesday afternoon"}};
+  c.llm.first_token_latency = 1s;  // the answer is not ready when the caller goes on
+  c.llm.default_reply = {.text = "Sure."};
+  ASSERT_TRUE(c.start());
+  c.say(1s);
+  c.quiet(450ms);  // the turn ended after 350 ms: the LLM is thinking
+  ASSERT_EQ(c.count<EndOfTurn>(), 1);
+  c.say(1s);
+  c.quiet(4s);
+  const auto reqs = c.llm_p->requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].messages.back().content, "I'd like to book. for Tuesday afternoon");
+  int users = 0;
+  for (const auto& m : c.session->history()) users += m.role == Role::user;
+  EXPECT_EQ(users, 1);
+  const CallRecord r = c.session->call_record();
+  EXPECT_EQ(r.interruptions, 0);
+  EXPECT_EQ(c.count<Interrupted>(), 0);
+  ASSERT_EQ(r.turns.size(), 1u);
+  ASSERT_EQ(r.transcript.size(), 2u);
+  EXPECT_EQ(r.transcript[0].text, "I'd like to book. for Tuesday afternoon");
+  EXPECT_EQ(c.tts_p->utterances(), (std::vector<std::string>{"Sure."}));
+  expect_settled(c);
+}
+
 TEST(EndOfTurnTest, NoiseWithoutWordsIsNotATurn) {
   CallHarness c;
   c.stt.transcripts = {{""}};
