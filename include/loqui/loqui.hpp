@@ -36,6 +36,7 @@
 #include "loqui/provider/mock.hpp"
 #include "loqui/provider/fallback.hpp"
 #include "loqui/net/retry.hpp"
+#include "loqui/net/websocket.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/metrics/cost.hpp"
 #include "loqui/agent/events.hpp"
