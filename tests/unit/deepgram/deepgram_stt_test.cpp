@@ -253,6 +253,20 @@ TEST_F(DeepgramStt, DropBeyondTheReplayBufferSaysWhatWouldBeLost) {
   EXPECT_EQ(mock->record().connections(), 1) << "no reconnect that would silently skip audio";
 }
 
+TEST_F(DeepgramStt, StalledServerIsDetectedByPingsAndTheStreamRecovers) {
+  VendorFaults f;
+  f.on_connection = 1;
+  f.after_frames = 12;
+  f.kind = VendorFaults::Kind::stall;
+  start(f, R"(,"ping_interval_ms":100)");
+  send(tone(600));
+  finalize();
+  ASSERT_TRUE(wait_finalized());
+  ASSERT_EQ(obs.errors(), 0) << error()->to_string();
+  EXPECT_EQ(mock->record().connections(), 2);
+  EXPECT_EQ(all_text(), "hellohellohello");
+}
+
 TEST_F(DeepgramStt, Net0001CloseReconnects) {
   VendorFaults f;
   f.on_connection = 1;

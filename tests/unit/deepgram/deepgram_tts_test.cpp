@@ -115,6 +115,20 @@ TEST_F(DeepgramTts, DropMidUtteranceIsAClearError) {
   loop.on_strand([&] { EXPECT_EQ(stream->send_text("x").error().code(), errc::closed); });
 }
 
+TEST_F(DeepgramTts, DropBeforeAnyAudioResendsTheUtteranceOnANewConnection) {
+  VendorFaults f;
+  f.drop_on_first_text = 1;
+  go(f);
+  say("Hello ", false);
+  say("again.");
+  ASSERT_TRUE(wait_dones(1));
+  ASSERT_EQ(obs.errors(), 0) << error()->to_string();
+  EXPECT_EQ(mock->record().connections(), 2);
+  EXPECT_EQ(samples_since(0), expected_samples("Hello again.", 16000));
+  EXPECT_EQ(mock->record().texts_of(2),
+            (std::vector<std::string>{R"({"type":"Speak","text":"Hello again."})", R"({"type":"Flush"})"}));
+}
+
 TEST_F(DeepgramTts, Refused429IsRetriedAfterRetryAfter) {
   VendorFaults f;
   f.refusals = {testing::MockWsUpgrade::refuse(429, "", {{"Retry-After", "1"}})};
