@@ -47,6 +47,14 @@ TEST_F(DeepgramTts, SpeaksAnUtteranceAndEndsOnFlushed) {
   EXPECT_EQ(obs.events.back().kind, TtsEvent::Kind::done);
 }
 
+TEST_F(DeepgramTts, PrewarmConnectsAtOpenAndTheUtteranceUsesThatConnection) {
+  go();
+  ASSERT_TRUE(loop.run_until([&] { return mock->server().upgrades_accepted() == 1; }));
+  say("Hi.");
+  ASSERT_TRUE(wait_dones(1));
+  EXPECT_EQ(mock->record().connections(), 1);
+}
+
 TEST_F(DeepgramTts, MulawForTelephonyComesStraightFromTheVendor) {
   options.format = AudioFormat::mulaw8k();
   go();
