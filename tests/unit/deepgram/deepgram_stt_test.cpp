@@ -354,7 +354,7 @@ TEST_F(DeepgramStt, Refused401NamesTheReasonAndNeverTheKey) {
   std::unique_ptr<SttStream> s2;
   loop.on_strand([&] { s2 = std::move((*made)->open({.strand = loop.strand}, {.format = format}, o2)).value(); });
   ASSERT_TRUE(loop.run_until([&] { return o2.errors() > 0; }));
-  const Error& e = o2.of(SttEvent::Kind::error)[0].error;
+  const Error e = o2.of(SttEvent::Kind::error)[0].error;
   EXPECT_EQ(e.code(), errc::provider_auth);
   EXPECT_NE(e.message().find("Invalid credentials."), std::string::npos) << e.message();
   EXPECT_EQ(e.to_string().find(kKey), std::string::npos);
