@@ -39,6 +39,7 @@
 #include "loqui/net/retry.hpp"
 #include "loqui/net/http.hpp"
 #include "loqui/net/sse.hpp"
+#include "loqui/net/websocket.hpp"
 #include "loqui/metrics/turn_metrics.hpp"
 #include "loqui/metrics/cost.hpp"
 #include "loqui/metrics/chart.hpp"

@@ -11,6 +11,9 @@
 #if LOQUI_HAS_CURL
 #include "providers/openai/openai.hpp"
 #endif
+#if LOQUI_HAS_POCKETSPHINX
+#include "providers/sphinx/pocketsphinx_stt.hpp"
+#endif
 #include "providers/cartesia/cartesia.hpp"
 #include "providers/deepgram/deepgram.hpp"
 #include "providers/elevenlabs/elevenlabs.hpp"
@@ -26,6 +29,9 @@ void register_all_builtin(Registry& registry) {
 #endif
 #if LOQUI_HAS_CURL
   register_openai(registry);
+#endif
+#if LOQUI_HAS_POCKETSPHINX
+  register_pocketsphinx(registry);
 #endif
   register_deepgram(registry);
   register_cartesia(registry);

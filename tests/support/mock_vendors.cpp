@@ -104,6 +104,7 @@ class VendorSession : public MockWsSession {
       std::lock_guard l(rec_->mu);
       rec_->texts[static_cast<std::size_t>(conn_ - 1)].emplace_back(t);
     }
+    if (faults_.drop_on_first_text == conn_) return c.drop();
     rj::Document d;
     d.Parse(t.data(), t.size());
     if (d.HasParseError() || !d.IsObject()) return c.close(1008, "invalid JSON");

@@ -46,6 +46,9 @@ struct VendorFaults {
   std::string close_reason = "NET-0000";
   std::string garbage = "this is {not json";
   bool unknown_message = false;  ///< send an unknown message type on open
+  /// Drop connection N (1-based) when its first text message arrives (0 = never):
+  /// a connection lost before any audio came back.
+  int drop_on_first_text = 0;
   std::string expected_auth;     ///< required header value (empty = not checked)
 };
 

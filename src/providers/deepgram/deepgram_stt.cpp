@@ -143,16 +143,15 @@ class DeepgramSttStream final : public SttStream, private WebSocketHandler {
     } else {
       c.bytes.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
-    const auto samples = static_cast<std::int64_t>(c.bytes.size() / bytes_per_sample_);
-    sent_samples_ += samples;
-    if (ws_.valid()) {
-      Status st = ws_.send_binary(c.bytes);
-      if (!st) return wscommon::vendor_error(std::move(st).error(), cfg_->conn, "stt");
-    }
+    sent_samples_ += static_cast<std::int64_t>(c.bytes.size() / bytes_per_sample_);
     last_audio_ = session_.strand->now();
+    // Into the replay buffer first: positions stay right even if the send fails.
     replay_bytes_ += c.bytes.size();
     replay_.push_back(std::move(c));
+    const std::string& bytes_out = replay_.back().bytes;
+    Status st = ws_.valid() ? ws_.send_binary(bytes_out) : ok_status();
     trim_replay_to_capacity();
+    if (!st) return wscommon::vendor_error(std::move(st).error(), cfg_->conn, "stt");
     return ok_status();
   }
 

@@ -147,6 +147,8 @@ class ElevenLabsTtsStream final : public wscommon::WsTtsStream {
   }
   Status end_utterance() override { return send_json(R"({"text":""})"); }
   bool stop_utterance() override { return false; }  // no cancel on stream-input: drop the connection
+  // An idle stream-input connection ends with input_timeout_exceeded: connect per utterance.
+  bool can_prewarm() const override { return false; }
 
   void on_text_frame(std::string_view text) override {
     auto ev = parser_.parse(text);

@@ -71,6 +71,7 @@ WsConnection read_ws_connection(ConfigReader& r, const VendorDefaults& d) {
   c.connect_timeout = std::chrono::milliseconds(r.get_int("connect_timeout_ms", 5000, {1, 120000}));
   c.ping_interval = std::chrono::milliseconds(r.get_int("ping_interval_ms", 0, {0, 600000}));
   c.max_reconnects = static_cast<int>(r.get_int("max_reconnects", 3, {0, 100}));
+  c.prewarm = r.get_bool("prewarm", true);
   auto rt = r.child("retry");
   c.retry.max_attempts = static_cast<int>(rt.get_int("max_attempts", 3, {1, 10}));
   c.retry.initial_delay = std::chrono::milliseconds(rt.get_int("initial_delay_ms", 500, {0, 60000}));

@@ -53,6 +53,7 @@ struct WsConnection {
   bool verify_tls = true;
   std::string ca_file;
   int max_reconnects = 3;  ///< mid-stream reconnects per stream (after a drop)
+  bool prewarm = true;     ///< TTS: connect at open(), not at the first utterance
 
   /// Options for `base_url + path_and_query` with auth, headers, timeouts, retry.
   WebSocketOptions options(std::string_view path_and_query) const;
@@ -61,7 +62,7 @@ struct WsConnection {
 };
 
 /// Reads base_url, api_key_env, auth, headers, connect_timeout_ms, ping_interval_ms,
-/// retry{...}, max_reconnects, verify_tls, ca_file. An API key is required for the
+/// retry{...}, max_reconnects, prewarm, verify_tls, ca_file. An API key is required for the
 /// vendor's own host; a custom base_url (self-hosted, proxy, mock) may go without.
 WsConnection read_ws_connection(ConfigReader& r, const VendorDefaults& defaults);
 

@@ -88,6 +88,10 @@ void WsTtsStream::release_connection() {
   opened_ = false;
 }
 
+void WsTtsStream::prewarm() {
+  if (conn_.prewarm && can_prewarm() && !closed()) (void)ensure_connection();
+}
+
 void WsTtsStream::on_binary_frame(std::string_view bytes) {
   fail(Error(errc::provider_protocol, conn_.vendor + " sent an unexpected binary frame (" +
                                           std::to_string(bytes.size()) + " bytes)"));

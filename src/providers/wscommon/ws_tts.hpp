@@ -45,6 +45,10 @@ class WsTtsStream : public TtsStream, protected WebSocketHandler {
   void clear() final;
   void cancel() noexcept final;
   AudioFormat output_format() const final { return options_.format; }
+  /// Opens the connection ahead of the first utterance (WsConnection::prewarm), so
+  /// it does not pay for DNS, TCP, TLS and the upgrade. A failure here is not
+  /// reported: the first utterance connects again and reports it.
+  void prewarm();
 
  protected:
   // ---- vendor hooks (called on the strand, never with the observer gone)
@@ -64,6 +68,8 @@ class WsTtsStream : public TtsStream, protected WebSocketHandler {
   virtual void on_text_frame(std::string_view text) = 0;
   /// One binary frame; default: a protocol error.
   virtual void on_binary_frame(std::string_view bytes);
+  /// False for vendors whose idle connections fail instead of closing.
+  virtual bool can_prewarm() const { return true; }
   /// A message sent before the connection is closed by cancel() (Deepgram Close);
   /// empty = none. Subclasses call cancel() in their destructor for this to apply.
   virtual std::string goodbye() const { return {}; }
@@ -155,7 +161,9 @@ class WsTtsProvider final : public TextToSpeech {
     if (spec_.needs_voice && options.voice.empty() && spec_.voice(*cfg_).empty())
       return Error(errc::invalid_argument, what + ": no voice id (set \"voice\" in the config or the stream options)")
           .set_provider(spec_.name);
-    return std::unique_ptr<TtsStream>(std::make_unique<Stream>(cfg_, session, options, observer));
+    auto stream = std::make_unique<Stream>(cfg_, session, options, observer);
+    stream->prewarm();
+    return std::unique_ptr<TtsStream>(std::move(stream));
   }
 
  private:

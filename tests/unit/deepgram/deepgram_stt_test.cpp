@@ -253,6 +253,20 @@ TEST_F(DeepgramStt, DropBeyondTheReplayBufferSaysWhatWouldBeLost) {
   EXPECT_EQ(mock->record().connections(), 1) << "no reconnect that would silently skip audio";
 }
 
+TEST_F(DeepgramStt, StalledServerIsDetectedByPingsAndTheStreamRecovers) {
+  VendorFaults f;
+  f.on_connection = 1;
+  f.after_frames = 12;
+  f.kind = VendorFaults::Kind::stall;
+  start(f, R"(,"ping_interval_ms":100)");
+  send(tone(600));
+  finalize();
+  ASSERT_TRUE(wait_finalized());
+  ASSERT_EQ(obs.errors(), 0) << error()->to_string();
+  EXPECT_EQ(mock->record().connections(), 2);
+  EXPECT_EQ(all_text(), "hellohellohello");
+}
+
 TEST_F(DeepgramStt, Net0001CloseReconnects) {
   VendorFaults f;
   f.on_connection = 1;
@@ -340,7 +354,7 @@ TEST_F(DeepgramStt, Refused401NamesTheReasonAndNeverTheKey) {
   std::unique_ptr<SttStream> s2;
   loop.on_strand([&] { s2 = std::move((*made)->open({.strand = loop.strand}, {.format = format}, o2)).value(); });
   ASSERT_TRUE(loop.run_until([&] { return o2.errors() > 0; }));
-  const Error& e = o2.of(SttEvent::Kind::error)[0].error;
+  const Error e = o2.of(SttEvent::Kind::error)[0].error;
   EXPECT_EQ(e.code(), errc::provider_auth);
   EXPECT_NE(e.message().find("Invalid credentials."), std::string::npos) << e.message();
   EXPECT_EQ(e.to_string().find(kKey), std::string::npos);

@@ -47,6 +47,14 @@ TEST_F(DeepgramTts, SpeaksAnUtteranceAndEndsOnFlushed) {
   EXPECT_EQ(obs.events.back().kind, TtsEvent::Kind::done);
 }
 
+TEST_F(DeepgramTts, PrewarmConnectsAtOpenAndTheUtteranceUsesThatConnection) {
+  go();
+  ASSERT_TRUE(loop.run_until([&] { return mock->server().upgrades_accepted() == 1; }));
+  say("Hi.");
+  ASSERT_TRUE(wait_dones(1));
+  EXPECT_EQ(mock->record().connections(), 1);
+}
+
 TEST_F(DeepgramTts, MulawForTelephonyComesStraightFromTheVendor) {
   options.format = AudioFormat::mulaw8k();
   go();
@@ -113,6 +121,20 @@ TEST_F(DeepgramTts, DropMidUtteranceIsAClearError) {
   EXPECT_EQ(error()->provider(), "deepgram");
   EXPECT_NE(error()->message().find("ms of the utterance's audio"), std::string::npos) << error()->message();
   loop.on_strand([&] { EXPECT_EQ(stream->send_text("x").error().code(), errc::closed); });
+}
+
+TEST_F(DeepgramTts, DropBeforeAnyAudioResendsTheUtteranceOnANewConnection) {
+  VendorFaults f;
+  f.drop_on_first_text = 1;
+  go(f);
+  say("Hello ", false);
+  say("again.");
+  ASSERT_TRUE(wait_dones(1));
+  ASSERT_EQ(obs.errors(), 0) << error()->to_string();
+  EXPECT_EQ(mock->record().connections(), 2);
+  EXPECT_EQ(samples_since(0), expected_samples("Hello again.", 16000));
+  EXPECT_EQ(mock->record().texts_of(2),
+            (std::vector<std::string>{R"({"type":"Speak","text":"Hello again."})", R"({"type":"Flush"})"}));
 }
 
 TEST_F(DeepgramTts, Refused429IsRetriedAfterRetryAfter) {
