@@ -478,7 +478,10 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     vendor_final = false;
     if (text.empty()) {
       // Noise, or a false interruption: nothing was said.
-      if (!resume_text.empty() && now() <= resume_deadline) {
+      // The interrupting speech brought no words (noise, a cough, or nothing the STT
+      // understood): the interruption was false; say the rest, unless the caller has
+      // been silent too long since.
+      if (!resume_text.empty() && now() - speech_end <= cfg.turn.false_interruption_timeout) {
         ++rec.false_interruptions;
         publish(Interrupted{now(), {}, resume_text, /*resumed=*/true});
         std::string again = std::move(resume_text);
@@ -782,13 +785,16 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     publish(ToolCallStarted{now(), call});
     if (call.name == kTransferToHumanTool || call.name == kEndCallTool) {
       Json args = call.parse_arguments().value_or(Json::object());
+      // Decide first, then complete the call: a completed round would otherwise
+      // start the next LLM round.
       if (call.name == kTransferToHumanTool) {
-        finish_tool(i, gen, Json::object({{"ok", true}, {"transferring", true}}));
         do_handoff("tool", args.find("urgency") ? args.find("urgency")->string_or("normal") : "normal",
-                   args.find("reason") ? args.find("reason")->string_or("") : "");
+                   args.find("reason") ? args.find("reason")->string_or("") : "",
+                   /*say_message=*/detail::trim(round_text).empty());
+        finish_tool(i, gen, Json::object({{"ok", true}, {"transferring", true}}));
       } else {
+        if (end_after_speaking.empty()) end_after_speaking = "end_call";
         finish_tool(i, gen, Json::object({{"ok", true}}));
-        end_after_speaking = "end_call";
       }
       return;
     }
@@ -898,7 +904,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     return false;
   }
 
-  void do_handoff(std::string reason, std::string urgency, std::string detail_text) {
+  // `say_message`: false when the model already told the caller (the text of the
+  // round that called transfer_to_human), so the message is not said twice.
+  void do_handoff(std::string reason, std::string urgency, std::string detail_text, bool say_message = true) {
     if (handoff_done || ended) return;
     handoff_done = true;
     if (llm_ && responding) llm_->cancel();
@@ -922,7 +930,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     rec.handoff = HandoffRecord{h.at, h.reason, h.urgency, h.summary, h.entities};
     publish(h);
     if (ended) return;
-    speak(cfg.handoff.message, UttKind::canned);
+    if (say_message) speak(cfg.handoff.message, UttKind::canned);
     end_after_speaking = "handoff";
     check_finished();
   }
@@ -1250,7 +1258,6 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (h.heard.size() < h.said.size()) unheard = detail::trim(std::string_view(h.said).substr(h.heard.size()));
     publish(Interrupted{now(), h.heard, unheard, false});
     resume_text = unheard;
-    resume_deadline = now() + cfg.turn.false_interruption_timeout;
     if (!end_after_speaking.empty()) {
       end_call(end_after_speaking);
       return;
@@ -1428,8 +1435,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   TimePoint barge_start{};
   TimePoint last_voiced{};
   std::size_t barge_mark = 0;
-  std::string resume_text;
-  TimePoint resume_deadline{};
+  std::string resume_text;  // what an interruption cut off, until the caller's turn ends
 
   // The agent's response.
   bool responding = false;

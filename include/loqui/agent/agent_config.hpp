@@ -69,7 +69,8 @@ struct TurnConfig {
   /// Words that never interrupt the agent ("uh-huh", "yeah" ...), lower case.
   std::vector<std::string> backchannels = {"uh-huh", "uh huh", "mm-hmm", "mhm", "mm", "yeah", "yes",
                                            "okay", "ok", "right", "sure", "yep", "uh", "um", "hmm"};
-  /// An interruption with no words after this long is false: the agent resumes.
+  /// An interruption whose speech brought no words is false: the agent says the rest,
+  /// if the speech ended no longer ago than this (STT finals arriving later count).
   Duration false_interruption_timeout = std::chrono::milliseconds(1000);
   bool preemptive_generation = false;
   /// Silence after the agent spoke before a re-prompt; 0 = never.

@@ -271,6 +271,20 @@ TEST(HandoffTest, TransferToolFromTheLlmCarriesEntities) {
   EXPECT_TRUE(c.session->ended());
 }
 
+TEST(HandoffTest, TheMessageIsNotRepeatedWhenTheModelAlreadySaidIt) {
+  CallHarness c;
+  c.cfg.tools = {"transfer_to_human"};
+  c.stt.transcripts = {{"I have a billing question."}};
+  c.llm.default_reply = {.text = "I'll transfer you to our billing team.",
+                         .tool_calls = {{.name = "transfer_to_human", .arguments = R"({"reason":"billing"})"}}};
+  ASSERT_TRUE(c.start());
+  c.say(1s);
+  c.quiet(8s);
+  ASSERT_EQ(c.count<Handoff>(), 1);
+  EXPECT_EQ(c.tts_p->utterances(), (std::vector<std::string>{"I'll transfer you to our billing team."}));
+  EXPECT_EQ(c.session->call_record().end_reason, "handoff");
+}
+
 TEST(HandoffTest, AfterFailedTurns) {
   CallHarness c;
   c.cfg.handoff.after_failed_turns = 2;
