@@ -23,6 +23,7 @@
 
 #include "audio/resampler_backend.hpp"
 #include "dsp_bench.hpp"
+#include "raw_soxr.hpp"
 #include "loqui/audio/codecs.hpp"
 #include "loqui/audio/g711.hpp"
 #include "loqui/audio/resampler.hpp"
@@ -33,31 +34,13 @@
 namespace loqui {
 namespace {
 
-struct RatePair {
-  int in;
-  int out;
-};
+using bench::RatePair;
+using bench::RawSoxr;
 constexpr RatePair kPairs[] = {{8000, 16000}, {16000, 8000}, {24000, 8000}, {48000, 16000}};
 
 std::string pair_name(RatePair p) { return std::to_string(p.in / 1000) + "to" + std::to_string(p.out / 1000); }
 
 // --- raw library calls with loqui's settings ---------------------------------------------
-
-/// soxr_process() on a state made exactly as the Resampler makes its own.
-class RawSoxr {
- public:
-  RawSoxr(RatePair p, ResamplerQuality q)
-      : s_(detail::create_soxr({.input_rate_hz = p.in, .output_rate_hz = p.out, .quality = q}).value()) {}
-  ~RawSoxr() { soxr_delete(s_); }
-  std::size_t process(const std::int16_t* in, std::size_t n, std::int16_t* out, std::size_t cap) {
-    std::size_t idone = 0, odone = 0;
-    soxr_process(s_, in, n, &idone, out, cap, &odone);
-    return odone;
-  }
-
- private:
-  soxr_t s_;
-};
 
 class RawSrc {
  public:

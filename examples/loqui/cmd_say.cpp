@@ -13,28 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Collector final : public TtsObserver {
- public:
-  void on_provider(std::string_view, bool restarted) override {
-    if (restarted) {
-      pcm.clear();
-      words.clear();
-    }
-  }
-  void on_audio(const AudioFrame& frame) override {
-    const auto s = frame.samples();
-    pcm.insert(pcm.end(), s.begin(), s.end());
-  }
-  void on_word_timings(std::span<const WordTiming> w) override { words.insert(words.end(), w.begin(), w.end()); }
-  void on_done() override { done = true; }
-  void on_error(const Error& e) override { error = e; }
-
-  std::vector<std::int16_t> pcm;
-  std::vector<WordTiming> words;
-  bool done = false;
-  std::optional<Error> error;
-};
-
 int run(const Command& self, const Args& args) {
   const std::string text = args.positional().at(0);
   const auto name = args.get("tts");
@@ -50,51 +28,19 @@ int run(const Command& self, const Args& args) {
   auto tts = (*registry)->make_tts({}, *config);
   if (!tts) return fail(self, tts.error());
 
-  const auto& formats = (*tts)->capabilities().output_formats;
-  std::optional<AudioFormat> format;
-  for (const auto& f : formats) {
-    if (f.encoding != Encoding::pcm16 || f.channels != 1) continue;
-    if (*rate == 0 || f.sample_rate_hz == *rate) {
-      format = f;
-      break;
-    }
-  }
-  if (!format) {
-    std::string list;
-    for (const auto& f : formats) list += (list.empty() ? "" : ", ") + f.to_string();
-    return fail(self, "tts '" + *name + "' cannot produce mono pcm16" +
-                          (*rate ? " at " + std::to_string(*rate) + " Hz" : std::string()) + " (it produces: " + list +
-                          ")");
-  }
-
+  auto format = pcm16_output_format(**tts, *rate);
+  if (!format) return fail(self, format.error());
   auto rt = ProviderRuntime::create((*tts)->info().needs_real_time);
   if (!rt) return fail(self, rt.error());
-  Collector audio;
-  std::unique_ptr<TtsStream> stream;
-  Status started = ok_status();
-  rt->on_strand([&] {
-    auto s = (*tts)->open({.strand = rt->strand(), .session_id = "say"},
-                          {.format = *format, .voice = args.get_or("voice", "")}, audio);
-    if (!s) {
-      started = s.error();
-      return;
-    }
-    stream = std::move(s).value();
-    started = stream->send_text(text);
-    if (started) started = stream->flush();
-  });
-  if (!started) return fail(self, started.error());
-  const bool finished = rt->run_until([&] { return audio.done || audio.error; }, 120s);
-  rt->on_strand([&] { stream.reset(); });
-  if (audio.error) return fail(self, *audio.error);
-  if (!finished) return fail(self, "tts '" + *name + "' did not finish within 120 s");
+  auto audio = synthesize(**tts, *rt, text, *format, args.get_or("voice", ""));
+  if (!audio) return fail(self, audio.error());
 
-  if (Status s = write_audio_file(*out, *format, audio.pcm); !s) return fail(self, s.error());
+  if (Status s = write_audio_file(*out, *format, audio->pcm); !s) return fail(self, s.error());
   std::printf("%s: %.3f s, %d Hz, %zu words\n", out->c_str(),
-              to_ms(format->duration_of(static_cast<std::int64_t>(audio.pcm.size()))) / 1000,
-              format->sample_rate_hz, audio.words.size());
+              to_ms(format->duration_of(static_cast<std::int64_t>(audio->pcm.size()))) / 1000,
+              format->sample_rate_hz, audio->words.size());
   if (args.has("verbose")) {
-    for (const auto& w : audio.words)
+    for (const auto& w : audio->words)
       std::printf("  %7.3f %7.3f  %s\n", to_ms(w.start) / 1000, to_ms(w.end) / 1000, w.word.c_str());
   }
   return kExitOk;

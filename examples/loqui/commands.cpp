@@ -6,12 +6,17 @@
 namespace loqui::cli {
 
 const std::vector<Command>& commands() {
+  // Calls first (what most people come for), then providers, then the DSP tools.
   static const std::vector<Command> all = {
+      run_command(),
+      script_command(),
+      check_command(),
       providers_command(),
-      resample_command(),
-      jitter_command(),
       transcribe_command(),
       say_command(),
+      vad_command(),
+      jitter_command(),
+      resample_command(),
   };
   return all;
 }

@@ -10,4 +10,8 @@ Command resample_command();
 Command jitter_command();
 Command transcribe_command();
 Command say_command();
+Command script_command();
+Command run_command();
+Command check_command();
+Command vad_command();
 }  // namespace loqui::cli

@@ -89,4 +89,64 @@ bool ProviderRuntime::run_until(const std::function<bool()>& done, Duration time
   return done();
 }
 
+Result<AudioFormat> pcm16_output_format(const TextToSpeech& tts, int rate_hz) {
+  const auto& formats = tts.capabilities().output_formats;
+  for (const auto& f : formats) {
+    if (f.encoding == Encoding::pcm16 && f.channels == 1 && (rate_hz == 0 || f.sample_rate_hz == rate_hz)) return f;
+  }
+  std::string list;
+  for (const auto& f : formats) list += (list.empty() ? "" : ", ") + f.to_string();
+  return Error(errc::not_supported, "tts '" + tts.info().name + "' cannot produce mono pcm16" +
+                                        (rate_hz ? " at " + std::to_string(rate_hz) + " Hz" : std::string()) +
+                                        " (it produces: " + list + ")");
+}
+
+namespace {
+class Collector final : public TtsObserver {
+ public:
+  void on_provider(std::string_view, bool restarted) override {
+    if (restarted) {
+      pcm.clear();
+      words.clear();
+    }
+  }
+  void on_audio(const AudioFrame& frame) override {
+    const auto s = frame.samples();
+    pcm.insert(pcm.end(), s.begin(), s.end());
+  }
+  void on_word_timings(std::span<const WordTiming> w) override { words.insert(words.end(), w.begin(), w.end()); }
+  void on_done() override { done = true; }
+  void on_error(const Error& e) override { error = e; }
+
+  std::vector<std::int16_t> pcm;
+  std::vector<WordTiming> words;
+  bool done = false;
+  std::optional<Error> error;
+};
+}  // namespace
+
+Result<Synthesis> synthesize(TextToSpeech& tts, ProviderRuntime& rt, std::string_view text, const AudioFormat& format,
+                             const std::string& voice) {
+  using namespace std::chrono_literals;
+  Collector audio;
+  std::unique_ptr<TtsStream> stream;
+  Status started = ok_status();
+  rt.on_strand([&] {
+    auto s = tts.open({.strand = rt.strand(), .session_id = "say"}, {.format = format, .voice = voice}, audio);
+    if (!s) {
+      started = s.error();
+      return;
+    }
+    stream = std::move(s).value();
+    started = stream->send_text(text);
+    if (started) started = stream->flush();
+  });
+  if (!started) return started.error();
+  const bool finished = rt.run_until([&] { return audio.done || audio.error; }, 120s);
+  rt.on_strand([&] { stream.reset(); });
+  if (audio.error) return *audio.error;
+  if (!finished) return Error(errc::timeout, "tts '" + tts.info().name + "' did not finish within 120 s");
+  return Synthesis{format, std::move(audio.pcm), std::move(audio.words)};
+}
+
 }  // namespace loqui::cli

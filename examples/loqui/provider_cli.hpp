@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "loqui/json.hpp"
 #include "loqui/provider/registry.hpp"
+#include "loqui/provider/tts.hpp"
 
 namespace loqui::cli {
 
@@ -41,5 +42,21 @@ class ProviderRuntime {
   std::unique_ptr<Runtime> rt_;
   std::shared_ptr<Strand> strand_;
 };
+
+/// The provider's first mono pcm16 output format (at `rate_hz` unless 0).
+/// Errors: not_supported listing what the provider produces.
+Result<AudioFormat> pcm16_output_format(const TextToSpeech& tts, int rate_hz);
+
+/// Audio synthesised from one text.
+struct Synthesis {
+  AudioFormat format;
+  std::vector<std::int16_t> pcm;
+  std::vector<WordTiming> words;
+};
+
+/// Synthesises `text` with `tts` in `format` (see pcm16_output_format) on `rt`,
+/// waiting up to two minutes. Errors: the provider's, or timeout.
+Result<Synthesis> synthesize(TextToSpeech& tts, ProviderRuntime& rt, std::string_view text, const AudioFormat& format,
+                             const std::string& voice);
 
 }  // namespace loqui::cli

@@ -4,11 +4,15 @@
 #include "loqui/features.hpp"
 #include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
+#include "providers/flow/flow_llm.hpp"
 #if LOQUI_HAS_ESPEAK
 #include "providers/espeak/espeak_tts.hpp"
 #endif
 #if LOQUI_HAS_CURL
 #include "providers/openai/openai.hpp"
+#endif
+#if LOQUI_HAS_POCKETSPHINX
+#include "providers/sphinx/pocketsphinx_stt.hpp"
 #endif
 #include "providers/cartesia/cartesia.hpp"
 #include "providers/deepgram/deepgram.hpp"
@@ -19,11 +23,15 @@ namespace loqui::detail {
 void register_all_builtin(Registry& registry) {
   // Adapters add their register_<vendor>(registry) calls here, one line each.
   register_mock_providers(registry);
+  register_flow(registry);
 #if LOQUI_HAS_ESPEAK
   register_espeak(registry);
 #endif
 #if LOQUI_HAS_CURL
   register_openai(registry);
+#endif
+#if LOQUI_HAS_POCKETSPHINX
+  register_pocketsphinx(registry);
 #endif
   register_deepgram(registry);
   register_cartesia(registry);

@@ -22,8 +22,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// "1.5s", "1.5 s", "800ms", "2" (seconds).
-bool parse_duration(std::string_view text, Duration& out) {
+bool parse_duration_into(std::string_view text, Duration& out) {
   std::string t = lower(trim(text));
   double scale = 1.0;
   if (t.size() > 2 && t.substr(t.size() - 2) == "ms") {
@@ -65,7 +64,7 @@ Result<std::vector<CallerSegment>> parse_segments(std::string_view text, std::st
     if (marker.rfind("pause", 0) != 0)
       return line_error(source, line, "only [pause Ns] may appear inside a line, found '[" + marker + "]'");
     Duration d{};
-    if (!parse_duration(marker.substr(5), d))
+    if (!parse_duration_into(marker.substr(5), d))
       return line_error(source, line, "bad pause length in '[" + marker + "]' (e.g. [pause 0.8s])");
     if (!piece.empty()) out.push_back({piece, d});
     else if (!out.empty()) out.back().pause_after += d;
@@ -108,7 +107,7 @@ Result<CallerScript> CallerScript::parse(std::string_view text, std::string_view
         if (!trim(rest).empty())
           return line_error(source, line, "text after a [pause] line; put it on the next line or inside the line");
         step.kind = CallerStep::Kind::pause;
-        if (!parse_duration(cue.substr(5), step.delay))
+        if (!parse_duration_into(cue.substr(5), step.delay))
           return line_error(source, line, "bad pause length in '[" + cue + "]' (e.g. [pause 1.5s])");
         script.steps.push_back(std::move(step));
         continue;
@@ -121,7 +120,7 @@ Result<CallerScript> CallerScript::parse(std::string_view text, std::string_view
         else return line_error(source, line, "unknown agent event '" + what + "' (expected 'speaks' or 'stops')");
         if (comma != std::string::npos) {
           const std::string after = trim(cue.substr(comma + 1));
-          if (after.rfind("after", 0) != 0 || !parse_duration(after.substr(5), step.delay))
+          if (after.rfind("after", 0) != 0 || !parse_duration_into(after.substr(5), step.delay))
             return line_error(source, line, "bad delay '" + after + "' (e.g. 'after 1.2s')");
         }
       } else {
@@ -145,6 +144,12 @@ Result<CallerScript> CallerScript::parse_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path);
+}
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  Duration d{};
+  if (!parse_duration_into(text, d)) return std::nullopt;
+  return d;
 }
 
 }  // namespace loqui

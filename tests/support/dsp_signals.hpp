@@ -60,6 +60,49 @@ inline std::vector<std::int16_t> sweep(double f0_hz, double f1_hz, int rate_hz, 
   return out;
 }
 
+/// Vowel-like speech, deterministic: a glottal pulse train with a wandering pitch
+/// (95-145 Hz) through three drifting formant resonators, with a ~4 Hz syllabic
+/// envelope (-8 dB troughs); `seconds` long, peaks around `amplitude`.
+inline std::vector<std::int16_t> speechlike(int rate, double seconds, double amplitude = 6000.0) {
+  const auto n = static_cast<std::size_t>(seconds * rate);
+  std::vector<double> src(n);
+  double phase = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    const double f0 = 120.0 + 25.0 * std::sin(2 * std::numbers::pi * 1.3 * t);
+    phase += f0 / rate;
+    if (phase >= 1.0) {
+      phase -= 1.0;
+      src[i] = 1.0;
+    }
+  }
+  // Formant resonators (two-pole), formants drifting a little like vowels change.
+  std::vector<double> out(n, 0.0);
+  const double formants[3] = {650, 1150, 2500};
+  const double bws[3] = {90, 110, 160};
+  for (int f = 0; f < 3; ++f) {
+    double y1 = 0, y2 = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(i) / rate;
+      const double fc = formants[f] * (1.0 + 0.15 * std::sin(2 * std::numbers::pi * 2.1 * t + f));
+      const double r = std::exp(-std::numbers::pi * bws[f] / rate);
+      const double y = src[i] + 2 * r * std::cos(2 * std::numbers::pi * fc / rate) * y1 - r * r * y2;
+      y2 = y1;
+      y1 = y;
+      out[i] += y / (f + 1);
+    }
+  }
+  double peak = 1e-9;
+  for (double v : out) peak = std::max(peak, std::abs(v));
+  std::vector<std::int16_t> pcm(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate;
+    const double env = 0.7 + 0.3 * std::sin(2 * std::numbers::pi * 4.0 * t);  // ~4 syllables per second
+    pcm[i] = static_cast<std::int16_t>(std::lround(amplitude * env * out[i] / peak));
+  }
+  return pcm;
+}
+
 /// Seeded white noise, uniform in [-amplitude, amplitude].
 inline std::vector<std::int16_t> noise(std::size_t n, double amplitude = 8000.0, unsigned seed = 1) {
   std::mt19937 rng(seed);

@@ -136,6 +136,14 @@ class Resampler {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Converts a whole mono pcm16 buffer at once (files, pre-rendered prompts; not
+/// for the media path). The output is aligned with the input and its
+/// length is in.size() * out / in, rounded.
+/// Errors: as ResamplerConfig::validate().
+Result<std::vector<std::int16_t>> resample_buffer(std::span<const std::int16_t> in, int input_rate_hz,
+                                                  int output_rate_hz,
+                                                  ResamplerQuality quality = ResamplerQuality::high);
+
 /// Resampling as a compile-time Filter (and, through make_stage(), a run-time
 /// Stage). Output frames carry timestamps in samples at the output rate and the
 /// flags of the input frame they came from; a frame flagged kFrameDiscontinuity

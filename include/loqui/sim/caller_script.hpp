@@ -14,6 +14,7 @@
 // Thread safety: value types.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,9 @@ struct CallerScript {
 };
 
 /// Default delay of a plain reply line after the agent stops speaking.
+/// "1.5s", "1.5 s", "800ms", "2" (seconds); nullopt if malformed or over an hour.
+std::optional<Duration> parse_duration(std::string_view text);
+
 inline constexpr Duration kDefaultReplyDelay = std::chrono::milliseconds(600);
 
 }  // namespace loqui

@@ -99,7 +99,7 @@ TEST_F(ProviderCli, TranscribeErrors) {
   EXPECT_EQ(run("transcribe " + p("tone.wav")), 2);
   EXPECT_NE(err_.find("--stt NAME is required"), std::string::npos) << err_;
   EXPECT_EQ(run("transcribe " + p("tone.wav") + " --stt nope"), 1);
-  EXPECT_NE(err_.find("stt.provider: unknown stt provider 'nope' (registered: deepgram, mock"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("stt.provider: unknown stt provider 'nope' (registered: "), std::string::npos) << err_;
   EXPECT_EQ(run("transcribe " + p("tone.wav") + R"( --stt mock --config '{"transcrips": []}')"), 1);
   EXPECT_NE(err_.find("stt.transcrips: unknown key"), std::string::npos) << err_;
   EXPECT_EQ(run("transcribe " + p("tone.wav") + R"( --stt mock --config '{"transcripts": [}')"), 2);

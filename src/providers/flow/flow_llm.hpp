@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// File: the `flow` LanguageModel: the deterministic dialog engine of
+// flow_engine.hpp behind the LanguageModel interface, the offline default "LLM".
+//
+// Config: {"provider": "flow", "flow": "flows/clinic.json" | {inline flow},
+//          "variables": {...}, "word_interval_ms": 2}. Without "flow" the agent
+// document's top-level "flow" is used. A relative path is resolved against
+// ProviderContext::base_dir (the agent file's directory) when the file exists
+// there, else against the working directory.
+//
+// Each LlmSession keeps one call's FlowDialog. A generation streams the answer
+// word by word (on_text), then the tool call if the state makes one
+// (transfer_to_human for a handoff, end_call at the end), then the recognition
+// hints of the new state, usage, and on_done (tool_calls or stop). All on the
+// session strand through strand timers, so it runs under virtual time.
+//
+// Thread safety: the provider is immutable and shared; sessions are strand-confined.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "loqui/provider/llm.hpp"
+#include "providers/flow/flow_engine.hpp"
+
+namespace loqui {
+
+class Registry;
+
+namespace detail {
+
+struct FlowOptions {
+  std::shared_ptr<const FlowDefinition> flow;
+  std::map<std::string, std::string> variables;  ///< agent variables, then config "variables"
+  Duration word_interval = std::chrono::milliseconds(2);  ///< between streamed words
+};
+
+/// Reads a `{"provider": "flow", ...}` config, loading and validating the flow
+/// file. Errors: invalid_config with the config path or the flow file's path,
+/// not_found / io_error / parse_error naming the flow file.
+Result<FlowOptions> parse_flow_options(const ProviderContext& context, const Json& config, std::string_view path);
+std::shared_ptr<LanguageModel> make_flow_llm(FlowOptions options);
+
+/// Registers `flow` (builtin_list.cpp calls this).
+void register_flow(Registry& registry);
+
+}  // namespace detail
+}  // namespace loqui
