@@ -128,11 +128,14 @@ Result<std::shared_ptr<asio::ssl::context>> tls_context(bool verify, const std::
   slot = ctx;
   return slot;
 }
-#else
-struct TlsStream {};  // never instantiated
 #endif
 
 using PlainStream = websocket::stream<beast::tcp_stream>;
+#if LOQUI_HAS_TLS
+using AnyStream = std::variant<std::monostate, std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>>;
+#else
+using AnyStream = std::variant<std::monostate, std::unique_ptr<PlainStream>>;
+#endif
 
 const char* phase_name(int phase) {
   static const char* names[] = {"DNS lookup", "TCP connect", "TLS handshake", "WebSocket upgrade"};
@@ -177,7 +180,7 @@ struct WebSocket::Impl : std::enable_shared_from_this<Impl> {
 #if LOQUI_HAS_TLS
   std::shared_ptr<asio::ssl::context> tls;
 #endif
-  std::variant<std::monostate, std::unique_ptr<PlainStream>, std::unique_ptr<TlsStream>> stream;
+  AnyStream stream;
 
   int phase = kResolve;
   int attempt = 1;
