@@ -11,6 +11,9 @@
 #if LOQUI_HAS_CURL
 #include "providers/openai/openai.hpp"
 #endif
+#if LOQUI_HAS_POCKETSPHINX
+#include "providers/pocketsphinx/pocketsphinx_stt.hpp"
+#endif
 
 namespace loqui::detail {
 
@@ -23,6 +26,9 @@ void register_all_builtin(Registry& registry) {
 #endif
 #if LOQUI_HAS_CURL
   register_openai(registry);
+#endif
+#if LOQUI_HAS_POCKETSPHINX
+  register_pocketsphinx(registry);
 #endif
 }
 
