@@ -12,7 +12,7 @@
 #include "providers/openai/openai.hpp"
 #endif
 #if LOQUI_HAS_POCKETSPHINX
-#include "providers/sphinx/pocketsphinx_stt.hpp"
+#include "providers/pocketsphinx/pocketsphinx_stt.hpp"
 #endif
 #include "providers/cartesia/cartesia.hpp"
 #include "providers/deepgram/deepgram.hpp"

@@ -436,6 +436,23 @@ class Loader {
   std::vector<std::pair<std::string, std::string>> tool_uses_;  // path, tool
 };
 
+// Frequent English first names and surnames: a recogniser biased to a grammar
+// hears names only if they are in it.
+const std::vector<std::string>& common_names() {
+  static const std::vector<std::string> names = {
+      "james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda", "william", "elizabeth", "david",
+      "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah", "charles", "karen", "christopher",
+      "nancy", "daniel", "lisa", "matthew", "betty", "anthony", "margaret", "mark", "sandra", "paul", "ashley",
+      "steven", "emily", "andrew", "donna", "peter", "michelle", "george", "carol", "anna", "maria", "laura",
+      "kevin", "emma", "brian", "olivia", "edward", "sophia", "jason", "helen", "ryan", "julia", "eric", "rachel",
+      "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez",
+      "hernandez", "lopez", "gonzalez", "wilson", "anderson", "taylor", "moore", "jackson", "martin", "lee",
+      "thompson", "white", "harris", "clark", "lewis", "robinson", "walker", "young", "allen", "king", "wright",
+      "scott", "green", "baker", "adams", "nelson", "hill", "campbell", "mitchell", "roberts", "carter",
+      "phillips", "evans", "turner", "parker", "collins", "edwards", "stewart", "morris", "murphy", "cook"};
+  return names;
+}
+
 // Example phrases for a slot type, for recognition hints.
 std::vector<std::string> slot_hint_phrases(const FlowSlot& slot) {
   switch (slot.type) {
@@ -461,7 +478,7 @@ std::vector<std::string> slot_hint_phrases(const FlowSlot& slot) {
         for (const auto& p : o.phrases) out.push_back(join(p, " "));
       return out;
     }
-    case SlotType::name:
+    case SlotType::name: return common_names();
     case SlotType::text: return {};
   }
   return {};

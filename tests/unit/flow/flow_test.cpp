@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "loqui/provider/registry.hpp"
+#include "support/builtin_registry.hpp"
 #include "support/provider_contract.hpp"
 #include "support/recording_observers.hpp"
 #include "support/virtual_session.hpp"
@@ -24,14 +25,7 @@ std::string source_dir() {
   return dir ? dir : ".";
 }
 
-const Registry& registry() {
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    register_builtin_providers(*reg);
-    return reg;
-  }();
-  return *r;
-}
+const Registry& registry() { return testing::builtin_registry(); }
 
 Result<std::shared_ptr<LanguageModel>> make(const Json& config, const Json* agent = nullptr) {
   ProviderContext ctx;
