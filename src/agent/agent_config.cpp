@@ -102,6 +102,9 @@ void read_agent(ConfigReader& a, AgentConfig& cfg) {
   cfg.name = a.get_string("name", cfg.name);
   cfg.language = a.get_string("language", cfg.language);
   cfg.greeting = a.get_string("greeting", cfg.greeting);
+  cfg.greet_with_llm = a.get_bool("greet_with_llm", cfg.greet_with_llm);
+  if (cfg.greet_with_llm && !cfg.greeting.empty())
+    a.error_at("greet_with_llm", "give either a fixed greeting or greet_with_llm, not both");
   cfg.system_prompt = a.get_string("system_prompt", cfg.system_prompt);
   if (const Json* vars = a.get_raw("variables")) {
     if (!vars->is_object()) {

@@ -145,10 +145,17 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
                                              "built-in: transfer_to_human, end_call)");
     }
     SessionContext ctx{.strand = strand, .session_id = opt.session_id, .tenant_id = cfg.tenant.id, .pool = &pool};
-    // STT: 16 kHz if accepted, else its preferred pcm16 rate.
+    // STT: the caller's own rate if accepted (no resampling: a telephony STT gets
+    // the 8 kHz audio the line carried, not an upsampled copy), else 16 kHz if
+    // accepted, else its preferred pcm16 rate.
     AudioFormat sf = AudioFormat::pcm16(kWorkRate);
     const auto& in_formats = prov.stt->capabilities().input_formats;
-    if (!in_formats.empty() && std::find(in_formats.begin(), in_formats.end(), sf) == in_formats.end()) {
+    const AudioFormat caller_format = AudioFormat::pcm16(opt.caller_sample_rate_hz);
+    if (opt.caller_sample_rate_hz != kWorkRate &&
+        std::find(in_formats.begin(), in_formats.end(), caller_format) != in_formats.end()) {
+      sf = caller_format;
+      stt_direct = true;
+    } else if (!in_formats.empty() && std::find(in_formats.begin(), in_formats.end(), sf) == in_formats.end()) {
       auto it = std::find_if(in_formats.begin(), in_formats.end(),
                              [](const AudioFormat& f) { return f.encoding == Encoding::pcm16 && f.channels == 1; });
       if (it == in_formats.end())
@@ -236,6 +243,12 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (!cfg.greeting.empty()) {
       begin_agent_segment();
       speak(cfg.greeting, UttKind::greeting);
+    } else if (cfg.greet_with_llm) {
+      // The LLM opens the call: a request with the system prompt only.
+      tool_rounds = 0;
+      begin_agent_segment();
+      set_state(TurnState::thinking);
+      generate();
     } else {
       arm_idle();
     }
@@ -277,6 +290,13 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     if (ended || !started) return;
     std::span<const std::int16_t> pcm = frame.samples();
     const bool gap = frame.has_flag(kFrameGap);
+    if (stt_direct && stt_ && !stt_failed && !pcm.empty()) {
+      AudioFrame f = AudioFrame::view(AudioFormat::pcm16(opt.caller_sample_rate_hz), pcm, caller_direct_samples);
+      caller_direct_samples += static_cast<std::int64_t>(pcm.size());
+      if (gap) f.add_flags(kFrameGap);
+      Status st = stt_->send_audio(f);
+      if (!st && st.error().code() != make_error_code(errc::closed)) report_error(st.error(), "stt", true);
+    }
     if (in_rs) {
       work.resize(in_rs->max_output_samples(pcm.size()));
       auto n = in_rs->process(pcm, work);
@@ -287,7 +307,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     // STT gets everything (continuous stream).
     const AudioFormat wf = AudioFormat::pcm16(kWorkRate);
     rec.usage.stt_audio_seconds += static_cast<double>(pcm.size()) / kWorkRate;
-    if (stt_ && !stt_failed) {
+    if (stt_ && !stt_failed && !stt_direct) {
       Status st;
       if (stt_rs) {
         stt_buf.resize(stt_rs->max_output_samples(pcm.size()));
@@ -1391,6 +1411,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   std::unique_ptr<VoiceDetector> vad;
   VadSegmenter segmenter;
   std::optional<Resampler> in_rs, vad_rs, stt_rs;
+  bool stt_direct = false;                 // STT takes the caller's frames as they come
+  std::int64_t caller_direct_samples = 0;  // at the caller's rate
   std::vector<std::int16_t> work, stt_buf, vad_buf2, vad_acc;
   std::int64_t caller_samples = 0;  // at kWorkRate
   std::int64_t vad_samples = 0;     // at the detector's rate

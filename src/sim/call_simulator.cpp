@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "loqui/audio/resampler.hpp"
+
 #include <fmt/format.h>
 
 namespace loqui {
@@ -148,7 +150,18 @@ class CallDriver final : public AgentAudioSink {
     if (timer_) timer_->cancel();
   }
 
-  std::vector<std::int16_t> stereo;
+  /// Caller left, agent right, at the agent's rate.
+  Result<std::vector<std::int16_t>> stereo() const {
+    LOQUI_ASSIGN_OR_RETURN(auto left, resample_buffer(caller_track_, line_.profile().pcm_rate_hz(),
+                                                      playout_.rate_hz()));
+    std::vector<std::int16_t> out(agent_track_.size() * 2);
+    for (std::size_t i = 0; i < agent_track_.size(); ++i) {
+      out[2 * i] = i < left.size() ? left[i] : std::int16_t{0};
+      out[2 * i + 1] = agent_track_[i];
+    }
+    return out;
+  }
+
   std::vector<Error> errors_;
   PhoneLine line_;
 
@@ -176,11 +189,11 @@ class CallDriver final : public AgentAudioSink {
       if (Status s = session_->push_audio(heard); !s && !session_->ended()) errors_.push_back(s.error());
     }
 
+    // The recording: the caller at the line's rate, the agent at the session's;
+    // interleaved into one stereo track when the call ends (see stereo()).
     const auto left = heard.samples();
-    for (std::size_t i = 0; i < agent_pcm_.size(); ++i) {
-      stereo.push_back(i < left.size() ? left[i] : 0);
-      stereo.push_back(agent_pcm_[i]);
-    }
+    caller_track_.insert(caller_track_.end(), left.begin(), left.end());
+    agent_track_.insert(agent_track_.end(), agent_pcm_.begin(), agent_pcm_.end());
 
     ++ticks_;
     if (options_.progress && ticks_ % 50 == 0) options_.progress(now - start_);
@@ -225,6 +238,8 @@ class CallDriver final : public AgentAudioSink {
   std::vector<std::int16_t> caller_pcm_;
   std::vector<std::int16_t> agent_pcm_;
   std::vector<std::int16_t> pending_;
+  std::vector<std::int16_t> caller_track_;
+  std::vector<std::int16_t> agent_track_;
   TimePoint start_{};
   TimePoint next_tick_{};
   std::uint64_t ticks_ = 0;
@@ -244,14 +259,17 @@ Result<CallSimulationResult> simulate_call(Runtime& runtime, const AgentConfig& 
                                            SessionOptions session_options, const CallSimulationOptions& options) {
   if (caller.recording.empty() && caller.script.empty())
     return Error(errc::invalid_argument, "simulate_call: the caller has no audio (empty recording and no script)");
-  LOQUI_ASSIGN_OR_RETURN(auto line, PhoneLine::create(options.line, options.session_rate_hz));
+  // The session takes the caller at the line's own rate (8 kHz for PSTN): it
+  // resamples for its VAD and hands an STT that accepts 8 kHz the audio as carried.
+  const int caller_rate = options.line.pcm_rate_hz();
+  LOQUI_ASSIGN_OR_RETURN(auto line, PhoneLine::create(options.line, caller_rate));
   LOQUI_ASSIGN_OR_RETURN(auto playout, PlayoutQueue::create(options.session_rate_hz));
   auto driver = std::make_unique<CallDriver>(std::move(line), std::move(playout), options);
 
   auto strand = session_options.strand ? session_options.strand : runtime.make_strand("call");
   session_options.strand = strand;
   session_options.audio_sink = driver.get();
-  session_options.caller_sample_rate_hz = options.session_rate_hz;
+  session_options.caller_sample_rate_hz = caller_rate;
   session_options.agent_sample_rate_hz = options.session_rate_hz;
   session_options.playback_reports = true;
   LOQUI_ASSIGN_OR_RETURN(auto session, Session::create(runtime, config, providers, std::move(session_options)));
@@ -301,7 +319,7 @@ Result<CallSimulationResult> simulate_call(Runtime& runtime, const AgentConfig& 
     else (void)runtime.poll();
   }
   result.rate_hz = options.session_rate_hz;
-  result.stereo = std::move(driver->stereo);
+  LOQUI_ASSIGN_OR_RETURN(result.stereo, driver->stereo());
   result.line_stats = driver->line_.stats();
   result.packets_sent = driver->line_.packets_sent();
   result.packets_dropped = driver->line_.packets_dropped();

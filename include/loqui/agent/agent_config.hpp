@@ -141,7 +141,11 @@ struct AgentPhrases {
 struct AgentConfig {
   std::string name = "agent";
   std::string language = "en-US";
-  std::string greeting;  ///< empty: the caller speaks first
+  std::string greeting;  ///< empty: the caller speaks first (unless greet_with_llm)
+  /// No fixed greeting: at call start the LLM is asked for the opening line (no
+  /// user message yet). A flow engine then opens in its start state and sends the
+  /// recognition hints for the caller's first answer.
+  bool greet_with_llm = false;
   std::string system_prompt;
   std::vector<std::pair<std::string, std::string>> variables;  ///< {name} in the prompt
   /// Tools the agent may use: names of host-registered tools (and the built-ins
