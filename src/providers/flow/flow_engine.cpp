@@ -585,7 +585,8 @@ void FlowDialog::handle_user(const std::string& text) {
   const std::vector<std::string> words = normalize_words(text);
   const std::map<std::string, SlotValue> fresh = extract(words);
 
-  // The best intent: global ones first on a tie (emergencies, "a person").
+  // Global intents (emergencies, "a person") win whenever one matches; else the
+  // state's best intent.
   const FlowIntent* best = nullptr;
   double best_score = 0;
   auto consider = [&](const std::vector<FlowIntent>& intents) {
@@ -600,7 +601,7 @@ void FlowDialog::handle_user(const std::string& text) {
     }
   };
   consider(flow_->intents);
-  consider(current().intents);
+  if (!best) consider(current().intents);
   if (best) {
     retries_ = 0;
     apply(best->then, fresh);

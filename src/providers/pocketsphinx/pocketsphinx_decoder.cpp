@@ -210,6 +210,19 @@ Transcript PocketsphinxDecoder::end_utterance(bool from_finalize, std::int64_t s
   t.audio_start = at_sample(utt_start_);
   t.audio_end = at_sample(stream_offset);
   t.text = hypothesis(&t.words);
+  if (!cmn_warm_ && heard_speech_ && !utt_audio_.empty()) {
+    // The decoder's first utterance was heard with the initial cepstral mean,
+    // which fits espeak-ng and telephone audio badly; now that the mean has
+    // adapted to this caller, decode it again (once per stream).
+    cmn_warm_ = true;
+    if (ps_set_search(ps_->ps, utt_search_.c_str()) >= 0) {
+      ps_start_utt(ps_->ps);
+      ps_process_raw(ps_->ps, utt_audio_.data(), utt_audio_.size(), FALSE, TRUE);
+      ps_end_utt(ps_->ps);
+      t.words.clear();
+      t.text = hypothesis(&t.words);
+    }
+  }
   if (t.text.empty() && heard_speech_ && utt_search_ != kGeneral && options_.fallback_to_general &&
       !utt_audio_.empty()) {
     // The grammar found no path through what was said: ask the general model.

@@ -93,6 +93,7 @@ class PocketsphinxDecoder {
   std::string utt_search_;
   bool in_utt_ = false;
   bool heard_speech_ = false;
+  bool cmn_warm_ = false;  // the first utterance was decoded twice
   std::int64_t utt_start_ = 0;  // stream sample of the utterance start
   std::int64_t utt_samples_ = 0;
   std::int64_t since_interim_ = 0;

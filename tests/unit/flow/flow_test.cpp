@@ -184,7 +184,7 @@ TEST(Flow, EmergencyHandsOffUrgently) {
 TEST(Flow, EmergencyWinsEvenMidBooking) {
   Call call(*make(clinic_config()));
   (void)call.user("I need an appointment");
-  (void)call.user("actually there is a lot of bleeding");
+  (void)call.user("actually there is a lot of bleeding, I need an appointment today");
   ASSERT_TRUE(call.tool_call());
   EXPECT_EQ(call.tool_call()->name, "transfer_to_human");
 }

@@ -135,16 +135,18 @@ TEST(Pocketsphinx, RecognisesASentenceWithHints) {
   EXPECT_FALSE(obs.of(testing::SttEvent::Kind::speech_started).empty());
 }
 
-TEST(Pocketsphinx, GeneralModelWithoutHints) {
+TEST(Pocketsphinx, HintsBeatTheGeneralModel) {
   auto stt = make();
   ASSERT_TRUE(stt);
-  VirtualSession s;
-  RecordingSttObserver obs(s.strand);
-  const std::string text = recognize(*stt, speak(kSentence, 16000), 16000, obs, s);
-  // The general model hears little of it (about 65 % word error rate on espeak
-  // speech; measured: "what book are you do"), but it hears something.
-  EXPECT_GE(overlap(kSentence, text), 0.1) << text;
-  EXPECT_LT(overlap(kSentence, text), 0.5) << text << " (better than expected: update the docs)";
+  const auto pcm = speak(kSentence, 16000);
+  VirtualSession s1, s2;
+  RecordingSttObserver general_obs(s1.strand), hinted_obs(s2.strand);
+  const std::string general = recognize(*stt, pcm, 16000, general_obs, s1);
+  const std::string hinted = recognize(*stt, pcm, 16000, hinted_obs, s2, booking_hints());
+  // The general model turns espeak speech into something (about 70 % word error
+  // rate, see docs/providers/pocketsphinx.md); the dialog's hints do much better.
+  EXPECT_FALSE(general.empty());
+  EXPECT_GT(overlap(kSentence, hinted), overlap(kSentence, general) + 0.3) << general << " | " << hinted;
 }
 
 TEST(Pocketsphinx, EightKilohertzInputIsResampled) {
