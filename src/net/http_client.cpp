@@ -702,8 +702,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         code = errc::timeout;
         cause = st.got_first_byte ? "timed out" : "connect timeout (" + std::to_string(st.request.timeouts.connect.count()) + " ms)";
         break;
-      case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CACERT_BADFILE:
+        code = errc::invalid_argument;
+        cause = "cannot load the CA file '" + st.request.ca_file + "'";
+        break;
+      case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         code = errc::provider_protocol;

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -19,6 +20,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#if LOQUI_MOCK_HTTP_TLS
+#include <boost/asio/ssl.hpp>
+#endif
 
 namespace loqui::testing {
 
@@ -121,8 +125,11 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
   std::condition_variable cv;
   MockHandler handler;
   std::vector<MockRequest> log;
-  std::atomic<int> accepted{0}, open{0}, requests{0};
+  std::atomic<int> accepted{0}, open{0}, requests{0}, tls_failed{0};
   int port = 0;
+#if LOQUI_MOCK_HTTP_TLS
+  std::optional<asio::ssl::context> ssl;
+#endif
 
   struct Conn;
   std::set<std::shared_ptr<Conn>> conns;  // server thread only
@@ -136,6 +143,9 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     Conn(Impl& s, tcp::socket sock, int conn_id) : server(s), socket(std::move(sock)), timer(s.ioc), id(conn_id) {}
     Impl& server;
     tcp::socket socket;
+#if LOQUI_MOCK_HTTP_TLS
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set for https://
+#endif
     asio::steady_timer timer;
     boost::beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
@@ -146,11 +156,36 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     int id;
     char sink[512];
 
+    // Calls f with the byte stream: the TLS stream for https://, else the socket.
+    template <class F>
+    void with_stream(F&& f) {
+#if LOQUI_MOCK_HTTP_TLS
+      if (tls) return f(*tls);
+#endif
+      f(socket);
+    }
+
+    void start() {
+#if LOQUI_MOCK_HTTP_TLS
+      if (tls) {
+        tls->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](boost::system::error_code ec) {
+          if (!ec) return self->read();
+          self->server.tls_failed.fetch_add(1);
+          self->close(false);
+        });
+        return;
+      }
+#endif
+      read();
+    }
+
     void read() {
       parser.emplace();
       parser->body_limit(256u << 20);
-      http::async_read(socket, buffer, *parser, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->on_read(ec);
+      with_stream([&](auto& stream) {
+        http::async_read(stream, buffer, *parser, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          self->on_read(ec);
+        });
       });
     }
 
@@ -190,11 +225,13 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
 
     void write(std::string bytes, std::function<void()> next) {
       auto buf = std::make_shared<std::string>(std::move(bytes));
-      asio::async_write(socket, asio::buffer(*buf),
-                        [self = shared_from_this(), buf, next = std::move(next)](boost::system::error_code ec, std::size_t) {
-                          if (ec || self->closed) return self->close(false);
-                          next();
-                        });
+      with_stream([&](auto& stream) {
+        asio::async_write(stream, asio::buffer(*buf),
+                          [self = shared_from_this(), buf, next = std::move(next)](boost::system::error_code ec, std::size_t) {
+                            if (ec || self->closed) return self->close(false);
+                            next();
+                          });
+      });
     }
 
     void write_head() {
@@ -248,9 +285,11 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     }
 
     void watch_for_close() {
-      socket.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec) return self->close(false);
-        self->watch_for_close();  // ignore anything the client sends while stalled
+      with_stream([&](auto& stream) {
+        stream.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          if (ec) return self->close(false);
+          self->watch_for_close();  // ignore anything the client sends while stalled
+        });
       });
     }
 
@@ -282,15 +321,29 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
       self->open.fetch_add(1);
       self->notify();
       auto c = std::make_shared<Conn>(*self, std::move(sock), id);
+#if LOQUI_MOCK_HTTP_TLS
+      if (self->ssl) c->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c->socket, *self->ssl);
+#endif
       self->conns.insert(c);
-      c->read();
+      c->start();
       self->accept();
     });
   }
 };
 
-MockHttpServer::MockHttpServer(MockHandler handler) : impl_(std::make_shared<Impl>()) {
+MockHttpServer::MockHttpServer(MockHandler handler) : MockHttpServer(std::move(handler), MockTls{}) {}
+
+MockHttpServer::MockHttpServer(MockHandler handler, MockTls tls) : impl_(std::make_shared<Impl>()) {
   impl_->handler = std::move(handler);
+  if (!tls.cert_pem.empty()) {
+#if LOQUI_MOCK_HTTP_TLS
+    impl_->ssl.emplace(asio::ssl::context::tls_server);
+    impl_->ssl->use_certificate_chain(asio::buffer(tls.cert_pem));
+    impl_->ssl->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
+#else
+    throw std::logic_error("MockHttpServer: https:// needs the tests built with OpenSSL (LOQUI_WITH_TLS)");
+#endif
+  }
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
   impl_->acceptor.open(ep.protocol());
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -316,12 +369,18 @@ MockHttpServer::~MockHttpServer() {
 }
 
 int MockHttpServer::port() const { return impl_->port; }
-std::string MockHttpServer::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string MockHttpServer::base_url() const {
+#if LOQUI_MOCK_HTTP_TLS
+  if (impl_->ssl) return "https://127.0.0.1:" + std::to_string(impl_->port);
+#endif
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
 void MockHttpServer::set_handler(MockHandler handler) {
   std::lock_guard lock(impl_->mu);
   impl_->handler = std::move(handler);
 }
 int MockHttpServer::connections_accepted() const { return impl_->accepted.load(); }
+int MockHttpServer::tls_handshakes_failed() const { return impl_->tls_failed.load(); }
 int MockHttpServer::connections_open() const { return impl_->open.load(); }
 int MockHttpServer::requests() const { return impl_->requests.load(); }
 std::vector<MockRequest> MockHttpServer::received() const {
