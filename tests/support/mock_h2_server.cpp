@@ -12,17 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <stdexcept>
-#include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#if LOQUI_MOCK_HTTP_TLS
-#include <boost/asio/ssl.hpp>
-#endif
+
+#include "support/loopback_server.hpp"
 
 namespace loqui::testing {
 
@@ -41,17 +35,12 @@ std::string str(const uint8_t* p, std::size_t n) { return std::string(reinterpre
 }  // namespace
 
 struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  std::thread thread;
+  explicit Impl(const MockTls& tls) : net(tls, "MockH2Server") {}
+  detail::LoopbackServer net;
   mutable std::mutex mu;
   H2Handler handler;
   std::vector<H2Request> log;
   std::atomic<int> accepted{0}, requests{0}, peak{0};
-  int port = 0;
-#if LOQUI_MOCK_HTTP_TLS
-  std::optional<asio::ssl::context> ssl;
-#endif
 
   struct Conn;
   std::set<std::shared_ptr<Conn>> conns;  // server thread only
@@ -64,15 +53,12 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
   };
 
   struct Conn : std::enable_shared_from_this<Conn> {
-    Conn(Impl& s, tcp::socket sock, int conn_id) : server(s), socket(std::move(sock)), id(conn_id) {}
+    Conn(Impl& s, tcp::socket sock, int conn_id) : server(s), stream(s.net.stream_for(std::move(sock))), id(conn_id) {}
     ~Conn() {
       if (session) nghttp2_session_del(session);
     }
     Impl& server;
-    tcp::socket socket;
-#if LOQUI_MOCK_HTTP_TLS
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-#endif
+    std::unique_ptr<detail::ServerStream> stream;
     int id;
     nghttp2_session* session = nullptr;
     std::map<int32_t, Stream> streams;
@@ -81,14 +67,6 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
     bool closed = false;
     std::string wbuf;
     char rbuf[16384];
-
-    template <class F>
-    void with_stream(F&& f) {
-#if LOQUI_MOCK_HTTP_TLS
-      if (tls) return f(*tls);
-#endif
-      f(socket);
-    }
 
     void start() {
       nghttp2_session_callbacks* cbs = nullptr;
@@ -102,22 +80,19 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
       nghttp2_session_callbacks_del(cbs);
       const nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
       nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, iv, 1);
-#if LOQUI_MOCK_HTTP_TLS
-      if (tls) {
-        tls->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](boost::system::error_code ec) {
-          if (ec) return self->close();
-          self->flush();
-          self->read();
-        });
-        return;
+      if (!stream->is_tls()) {
+        flush();
+        return read();
       }
-#endif
-      flush();
-      read();
+      stream->handshake([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return self->close();
+        self->flush();
+        self->read();
+      });
     }
 
     void read() {
-      with_stream([&](auto& s) {
+      stream->with([&](auto& s) {
         s.async_read_some(asio::buffer(rbuf), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
           if (ec || self->closed) return self->close();
           const auto rv = nghttp2_session_mem_recv(self->session, reinterpret_cast<const uint8_t*>(self->rbuf), n);
@@ -144,7 +119,7 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
         return;
       }
       writing = true;
-      with_stream([&](auto& s) {
+      stream->with([&](auto& s) {
         asio::async_write(s, asio::buffer(wbuf), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
           self->writing = false;
           if (ec) return self->close();
@@ -178,7 +153,7 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
         self->flush();
       };
       if (delay.count() > 0) {
-        st.timer = std::make_unique<asio::steady_timer>(server.ioc, delay);
+        st.timer = std::make_unique<asio::steady_timer>(server.net.ioc, delay);
         st.timer->async_wait([submit = std::move(submit)](boost::system::error_code ec) {
           if (!ec) submit();
         });
@@ -190,11 +165,9 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
     void close() {
       if (closed) return;
       closed = true;
-      boost::system::error_code ec;
       for (auto& [id_, st] : streams)
         if (st.timer) st.timer->cancel();
-      socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
+      stream->close();
       server.conns.erase(shared_from_this());
     }
 
@@ -271,15 +244,10 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
   };
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {
+    net.acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {
       if (ec) return;
-      boost::system::error_code nd;
-      sock.set_option(tcp::no_delay(true), nd);
       const int id = self->accepted.fetch_add(1) + 1;
       auto c = std::make_shared<Conn>(*self, std::move(sock), id);
-#if LOQUI_MOCK_HTTP_TLS
-      if (self->ssl) c->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c->socket, *self->ssl);
-#endif
       self->conns.insert(c);
       c->start();
       self->accept();
@@ -289,16 +257,13 @@ struct MockH2Server::Impl : std::enable_shared_from_this<MockH2Server::Impl> {
 
 MockH2Server::MockH2Server(H2Handler handler) : MockH2Server(std::move(handler), MockTls{}) {}
 
-MockH2Server::MockH2Server(H2Handler handler, MockTls tls) : impl_(std::make_shared<Impl>()) {
+MockH2Server::MockH2Server(H2Handler handler, MockTls tls) : impl_(std::make_shared<Impl>(tls)) {
   impl_->handler = std::move(handler);
-  if (!tls.cert_pem.empty()) {
 #if LOQUI_MOCK_HTTP_TLS
-    impl_->ssl.emplace(asio::ssl::context::tls_server);
-    impl_->ssl->use_certificate_chain(asio::buffer(tls.cert_pem));
-    impl_->ssl->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
+  if (impl_->net.ssl()) {
     // ALPN: h2 only (a client that cannot speak HTTP/2 fails the handshake).
     SSL_CTX_set_alpn_select_cb(
-        impl_->ssl->native_handle(),
+        impl_->net.ssl()->native_handle(),
         [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
            void*) -> int {
           static const unsigned char h2[] = {2, 'h', '2'};
@@ -309,40 +274,22 @@ MockH2Server::MockH2Server(H2Handler handler, MockTls tls) : impl_(std::make_sha
           return SSL_TLSEXT_ERR_OK;
         },
         nullptr);
-#else
-    throw std::logic_error("MockH2Server: TLS needs the tests built with OpenSSL (LOQUI_WITH_TLS)");
-#endif
   }
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen(64);
-  impl_->port = impl_->acceptor.local_endpoint().port();
+#endif
+  impl_->net.listen(64);
   impl_->accept();
-  impl_->thread = std::thread([impl = impl_] { impl->ioc.run(); });
+  impl_->net.start(impl_);
 }
 
 MockH2Server::~MockH2Server() {
-  asio::post(impl_->ioc, [impl = impl_] {
-    boost::system::error_code ec;
-    impl->acceptor.close(ec);
+  impl_->net.stop([impl = impl_.get()] {
     auto conns = impl->conns;
     for (auto& c : conns) c->close();
-    impl->ioc.stop();
   });
-  impl_->thread.join();
-  impl_->ioc.restart();
-  impl_->ioc.run();
 }
 
-int MockH2Server::port() const { return impl_->port; }
-std::string MockH2Server::base_url() const {
-#if LOQUI_MOCK_HTTP_TLS
-  if (impl_->ssl) return "https://127.0.0.1:" + std::to_string(impl_->port);
-#endif
-  return "http://127.0.0.1:" + std::to_string(impl_->port);
-}
+int MockH2Server::port() const { return impl_->net.port(); }
+std::string MockH2Server::base_url() const { return impl_->net.base_url(); }
 int MockH2Server::connections_accepted() const { return impl_->accepted.load(); }
 int MockH2Server::requests() const { return impl_->requests.load(); }
 int MockH2Server::peak_concurrent_streams() const { return impl_->peak.load(); }
