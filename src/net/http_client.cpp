@@ -75,6 +75,12 @@ std::chrono::microseconds info_us(CURL* easy, CURLINFO what) {
   return std::chrono::microseconds(v);
 }
 
+// See the CURLOPT_FRESH_CONNECT comment in setup.
+bool h2c_reuse_works() {
+  static const bool works = curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+  return works;
+}
+
 int http_version_number(long v) {
   switch (v) {
     case CURL_HTTP_VERSION_1_0: return 10;
@@ -482,6 +488,13 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (r.version == HttpVersion::http1_1) version = CURL_HTTP_VERSION_1_1;
     if (r.version == HttpVersion::http2_prior_knowledge) version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
+    // libcurl before 8.0.0 (Debian 12 ships 7.88.1) fails every request that reuses
+    // a prior-knowledge h2c connection with "Error in the HTTP2 framing layer"
+    // (curl/curl#10634, fixed by #10643). There each such request gets its own
+    // connection: no multiplexing on h2c, but correct; h2 over TLS is unaffected.
+    const bool fresh = r.version == HttpVersion::http2_prior_knowledge && !h2c_reuse_works();
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
 
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -702,8 +715,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         code = errc::timeout;
         cause = st.got_first_byte ? "timed out" : "connect timeout (" + std::to_string(st.request.timeouts.connect.count()) + " ms)";
         break;
-      case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CACERT_BADFILE:
+        code = errc::invalid_argument;
+        cause = "cannot load the CA file '" + st.request.ca_file + "'";
+        break;
+      case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         code = errc::provider_protocol;

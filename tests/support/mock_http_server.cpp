@@ -8,17 +8,15 @@
 #include <condition_variable>
 #include <optional>
 #include <set>
-#include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "support/loopback_server.hpp"
 
 namespace loqui::testing {
 
@@ -114,15 +112,13 @@ std::size_t MockResponse::content_length() const {
 }
 
 struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl> {
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  std::thread thread;
+  explicit Impl(const MockTls& tls) : net(tls, "MockHttpServer") {}
+  detail::LoopbackServer net;
   std::mutex mu;
   std::condition_variable cv;
   MockHandler handler;
   std::vector<MockRequest> log;
-  std::atomic<int> accepted{0}, open{0}, requests{0};
-  int port = 0;
+  std::atomic<int> accepted{0}, open{0}, requests{0}, tls_failed{0};
 
   struct Conn;
   std::set<std::shared_ptr<Conn>> conns;  // server thread only
@@ -133,9 +129,10 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
   }
 
   struct Conn : std::enable_shared_from_this<Conn> {
-    Conn(Impl& s, tcp::socket sock, int conn_id) : server(s), socket(std::move(sock)), timer(s.ioc), id(conn_id) {}
+    Conn(Impl& s, tcp::socket sock, int conn_id)
+        : server(s), stream(s.net.stream_for(std::move(sock))), timer(s.net.ioc), id(conn_id) {}
     Impl& server;
-    tcp::socket socket;
+    std::unique_ptr<detail::ServerStream> stream;
     asio::steady_timer timer;
     boost::beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
@@ -146,11 +143,22 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     int id;
     char sink[512];
 
+    void start() {
+      if (!stream->is_tls()) return read();
+      stream->handshake([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) return self->read();
+        self->server.tls_failed.fetch_add(1);
+        self->close(false);
+      });
+    }
+
     void read() {
       parser.emplace();
       parser->body_limit(256u << 20);
-      http::async_read(socket, buffer, *parser, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->on_read(ec);
+      stream->with([&](auto& s) {
+        http::async_read(s, buffer, *parser, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          self->on_read(ec);
+        });
       });
     }
 
@@ -190,11 +198,13 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
 
     void write(std::string bytes, std::function<void()> next) {
       auto buf = std::make_shared<std::string>(std::move(bytes));
-      asio::async_write(socket, asio::buffer(*buf),
-                        [self = shared_from_this(), buf, next = std::move(next)](boost::system::error_code ec, std::size_t) {
-                          if (ec || self->closed) return self->close(false);
-                          next();
-                        });
+      stream->with([&](auto& s) {
+        asio::async_write(s, asio::buffer(*buf),
+                          [self = shared_from_this(), buf, next = std::move(next)](boost::system::error_code ec, std::size_t) {
+                            if (ec || self->closed) return self->close(false);
+                            next();
+                          });
+      });
     }
 
     void write_head() {
@@ -248,9 +258,11 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     }
 
     void watch_for_close() {
-      socket.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec) return self->close(false);
-        self->watch_for_close();  // ignore anything the client sends while stalled
+      stream->with([&](auto& s) {
+        s.async_read_some(asio::buffer(sink), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+          if (ec) return self->close(false);
+          self->watch_for_close();  // ignore anything the client sends while stalled
+        });
       });
     }
 
@@ -262,11 +274,8 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
     void close(bool rst) {
       if (closed) return;
       closed = true;
-      boost::system::error_code ec;
       timer.cancel();
-      if (rst) socket.set_option(asio::socket_base::linger(true, 0), ec);
-      else socket.shutdown(tcp::socket::shutdown_both, ec);
-      socket.close(ec);
+      stream->close(rst);
       server.open.fetch_sub(1);
       server.notify();
       server.conns.erase(shared_from_this());
@@ -274,54 +283,43 @@ struct MockHttpServer::Impl : std::enable_shared_from_this<MockHttpServer::Impl>
   };
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {
+    net.acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket sock) {
       if (ec) return;
-      boost::system::error_code nd;
-      sock.set_option(tcp::no_delay(true), nd);  // heads and pieces are separate writes: no Nagle stalls
       const int id = self->accepted.fetch_add(1) + 1;
       self->open.fetch_add(1);
       self->notify();
       auto c = std::make_shared<Conn>(*self, std::move(sock), id);
       self->conns.insert(c);
-      c->read();
+      c->start();
       self->accept();
     });
   }
 };
 
-MockHttpServer::MockHttpServer(MockHandler handler) : impl_(std::make_shared<Impl>()) {
+MockHttpServer::MockHttpServer(MockHandler handler) : MockHttpServer(std::move(handler), MockTls{}) {}
+
+MockHttpServer::MockHttpServer(MockHandler handler, MockTls tls) : impl_(std::make_shared<Impl>(tls)) {
   impl_->handler = std::move(handler);
-  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(ep.protocol());
-  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  impl_->acceptor.bind(ep);
-  impl_->acceptor.listen(1024);
-  impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->net.listen(1024);
   impl_->accept();
-  impl_->thread = std::thread([impl = impl_] { impl->ioc.run(); });
+  impl_->net.start(impl_);
 }
 
 MockHttpServer::~MockHttpServer() {
-  asio::post(impl_->ioc, [impl = impl_] {
-    boost::system::error_code ec;
-    impl->acceptor.close(ec);
+  impl_->net.stop([impl = impl_.get()] {
     auto conns = impl->conns;
     for (auto& c : conns) c->close(false);
-    impl->ioc.stop();
   });
-  impl_->thread.join();
-  // Run the handlers cancelled above: they hold the Impl (which owns the io_context).
-  impl_->ioc.restart();
-  impl_->ioc.run();
 }
 
-int MockHttpServer::port() const { return impl_->port; }
-std::string MockHttpServer::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+int MockHttpServer::port() const { return impl_->net.port(); }
+std::string MockHttpServer::base_url() const { return impl_->net.base_url(); }
 void MockHttpServer::set_handler(MockHandler handler) {
   std::lock_guard lock(impl_->mu);
   impl_->handler = std::move(handler);
 }
 int MockHttpServer::connections_accepted() const { return impl_->accepted.load(); }
+int MockHttpServer::tls_handshakes_failed() const { return impl_->tls_failed.load(); }
 int MockHttpServer::connections_open() const { return impl_->open.load(); }
 int MockHttpServer::requests() const { return impl_->requests.load(); }
 std::vector<MockRequest> MockHttpServer::received() const {

@@ -5,6 +5,8 @@
 // controls framing, chunk boundaries and timing exactly and can inject faults:
 // slow first byte, pauses, a stall mid-stream, a dropped (FIN) or reset (RST)
 // connection, Connection: close, fixed Content-Length that is never reached.
+// Given a MockTls certificate it serves https:// instead (same scripts; a client
+// that refuses the certificate shows up as a connection that never sends a request).
 //
 // Thread safety: the handler runs on the server thread. Counters and received()
 // are safe from any thread.
@@ -83,19 +85,29 @@ class MockResponse {
 
 using MockHandler = std::function<MockResponse(const MockRequest&)>;
 
+/// Serve https:// with this certificate chain and private key (PEM text, e.g. from
+/// make_test_certificate()). Needs the test built with OpenSSL (LOQUI_WITH_TLS).
+struct MockTls {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class MockHttpServer {
  public:
   explicit MockHttpServer(MockHandler handler);
+  MockHttpServer(MockHandler handler, MockTls tls);
   ~MockHttpServer();
   MockHttpServer(const MockHttpServer&) = delete;
   MockHttpServer& operator=(const MockHttpServer&) = delete;
 
   int port() const;
-  /// "http://127.0.0.1:<port>"
+  /// "http://127.0.0.1:<port>" ("https://..." with MockTls)
   std::string base_url() const;
   void set_handler(MockHandler handler);
 
   int connections_accepted() const;
+  /// TLS handshakes that failed (e.g. the client refused the certificate).
+  int tls_handshakes_failed() const;
   int connections_open() const;
   int requests() const;
   std::vector<MockRequest> received() const;

@@ -80,6 +80,11 @@ struct TtsContractParam {
   std::function<Result<std::shared_ptr<TextToSpeech>>(const ProviderContext&)> make;
   TtsStreamOptions options;
   std::string text = "Hello there. This is a contract test of the speech synthesiser.";
+  /// false: open() refuses a format the capabilities do not list (format_mismatch).
+  /// true: open() takes any format and the stream reports one it does list through
+  /// output_format() (TtsStreamOptions::format is a wish; the session converts),
+  /// as the `openai` TTS does with its fixed 24 kHz output.
+  bool substitutes_unlisted_formats = false;
   ContractTiming timing;
 };
 

@@ -6,6 +6,7 @@
 //    tests, or servers (faster-whisper, vLLM, LocalAI) that only offer REST.
 //  * TTS `openai`: on flush(), POST {base_url}/audio/speech with response_format
 //    "pcm" (24 kHz s16le mono, no header) and streams the body out as audio frames.
+#include <algorithm>
 #include <cstring>
 #include <deque>
 
@@ -256,9 +257,11 @@ class OpenAiStt final : public SpeechToText {
   const SttCapabilities& capabilities() const noexcept override { return caps_; }
   Result<std::unique_ptr<SttStream>> open(const SessionContext& session, const SttStreamOptions& options,
                                           SttObserver& observer) override {
-    if (options.format.encoding != Encoding::pcm16)
-      return Error(errc::format_mismatch, "openai stt: accepts pcm16 audio, got " + options.format.to_string());
-    LOQUI_TRY(options.format.validate());
+    // Only the listed formats (the session picks one of them): the contract suite
+    // holds every STT provider to what its capabilities say.
+    if (std::find(caps_.input_formats.begin(), caps_.input_formats.end(), options.format) == caps_.input_formats.end())
+      return Error(errc::format_mismatch, "openai stt: cannot use " + options.format.to_string() +
+                                              " (accepts pcm16 mono at 8, 16, 24 or 48 kHz)");
     auto http = client_for(session, "openai stt");
     if (!http) return with_vendor(std::move(http).error(), cfg_->conn);
     if (cfg_->conn.prewarm) (*http)->prewarm(cfg_->conn.request("HEAD", "/models"));

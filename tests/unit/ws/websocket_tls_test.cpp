@@ -5,11 +5,6 @@
 // accepts it with verify_tls = false.
 #include <gtest/gtest.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -20,11 +15,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "loqui/net/websocket.hpp"
+#include "support/test_certificate.hpp"
 #include "support/ws_harness.hpp"
-
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wold-style-cast"  // OpenSSL's macros
-#endif
 
 namespace loqui {
 namespace {
@@ -34,55 +26,12 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-struct Pem {
-  std::string cert, key;
-};
-
-std::string bio_string(BIO* bio) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
-// A self-signed certificate for 127.0.0.1 (it is its own CA).
-Pem make_cert() {
-  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -60);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-  X509_set_pubkey(x, pkey);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  X509_sign(x, pkey, EVP_sha256());
-  BIO* cb = BIO_new(BIO_s_mem());
-  BIO* kb = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(cb, x);
-  PEM_write_bio_PrivateKey(kb, pkey, nullptr, nullptr, 0, nullptr, nullptr);
-  Pem pem{bio_string(cb), bio_string(kb)};
-  BIO_free(cb);
-  BIO_free(kb);
-  X509_free(x);
-  EVP_PKEY_free(pkey);
-  return pem;
-}
-
 // Accepts connections one after another on a thread; echoes text frames.
 class TlsEchoServer {
  public:
-  explicit TlsEchoServer(const Pem& pem) : ssl_(asio::ssl::context::tls_server) {
-    ssl_.use_certificate_chain(asio::buffer(pem.cert));
-    ssl_.use_private_key(asio::buffer(pem.key), asio::ssl::context::pem);
+  explicit TlsEchoServer(const testing::TestCertificate& pem) : ssl_(asio::ssl::context::tls_server) {
+    ssl_.use_certificate_chain(asio::buffer(pem.cert_pem));
+    ssl_.use_private_key(asio::buffer(pem.key_pem), asio::ssl::context::pem);
     acceptor_.open(tcp::v4());
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
     acceptor_.listen();
@@ -140,19 +89,15 @@ struct Recorder : WebSocketHandler {
 };
 
 struct Tls : ::testing::Test {
-  Pem pem = make_cert();
+  testing::TestCertificate pem = testing::make_test_certificate();
   TlsEchoServer server{pem};
-  std::filesystem::path ca = std::filesystem::temp_directory_path() /
-                             ("loqui-ws-tls-" + std::to_string(::getpid()) + "-" +
-                              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".pem");
+  testing::PemFile ca{pem.cert_pem};
   testing::TestLoop loop;
   Recorder rec;
   WebSocket ws;
 
-  void SetUp() override { std::ofstream(ca) << pem.cert; }
   void TearDown() override {
     loop.on_strand([&] { ws.cancel(); });
-    std::filesystem::remove(ca);
   }
   void connect(bool verify, const std::string& ca_file) {
     WebSocketOptions o;
