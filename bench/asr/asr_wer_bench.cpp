@@ -11,7 +11,7 @@
 // Besides WER it reports dialog accuracy: the share of lines after which the flow,
 // fed the recognised text instead of the reference, lands in the same state.
 //
-// Usage: asr_wer_bench [--voices en-us,en-gb,en-us-slow-high] [--stt '{"endpointing": false}'] [--verbose]
+// Usage: asr_wer_bench [--voices en-us,en-gb-x-rp,en-us+f3,en-us-slow-high] [--stt '{"endpointing": false}'] [--verbose]
 //   --stt merges options into every pocketsphinx config.
 #include <chrono>
 #include <cstdio>
@@ -230,7 +230,8 @@ int main(int argc, char** argv) {
   Json extra = Json::object();
   std::vector<Voice> voices = {
       {"en-us", R"({"provider": "espeak", "voice": "en-us", "resample_quality": "high"})"},
-      {"en-gb", R"({"provider": "espeak", "voice": "en-gb"})"},
+      {"en-gb-x-rp", R"({"provider": "espeak", "voice": "en-gb-x-rp"})"},
+      {"en-us+f3", R"({"provider": "espeak", "voice": "en-us+f3"})"},
       {"en-us-slow-high", R"({"provider": "espeak", "voice": "en-us", "rate_wpm": 145, "pitch": 75})"},
   };
   for (int i = 1; i < argc; ++i) {

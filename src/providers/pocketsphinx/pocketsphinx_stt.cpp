@@ -40,7 +40,7 @@ SttCapabilities capabilities_for(const PocketsphinxOptions& o) {
                          .recognition_hints = o.hints};
 }
 
-struct PsShared;
+struct PsModel;
 
 /// A job for a stream's decoder.
 struct Job {
@@ -59,10 +59,10 @@ struct Outcome {
 
 /// The decoder side and the strand side of one stream. Shared by the stream, the
 /// worker's jobs and posted deliveries, so it outlives the stream object.
-class StreamCore : public std::enable_shared_from_this<StreamCore> {
+class StreamCore {
  public:
-  StreamCore(std::shared_ptr<PsShared> shared, const SessionContext& session, SttObserver& observer)
-      : strand(session.strand), shared_(std::move(shared)), observer_(&observer) {}
+  StreamCore(std::shared_ptr<PsModel> model, const SessionContext& session, SttObserver& observer)
+      : strand(session.strand), model_(std::move(model)), observer_(&observer) {}
 
   const std::shared_ptr<Strand> strand;
   std::atomic<bool> cancelled{false};
@@ -97,7 +97,7 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   }
 
  private:
-  std::shared_ptr<PsShared> shared_;
+  std::shared_ptr<PsModel> model_;  // never the worker: a job may hold the last reference
   SttObserver* observer_;
   bool closed_ = false;
   std::unique_ptr<PocketsphinxDecoder> decoder_;  // only touched by run()
@@ -150,17 +150,12 @@ class Worker {
   std::thread thread_;  // last: starts after the rest is built
 };
 
-struct PsShared {
+/// What all decoders of one provider share: options and the background words.
+struct PsModel {
   PocketsphinxOptions options;
   std::mutex mu;
-  std::unique_ptr<Worker> worker;                // created by the first real-time stream
   std::shared_ptr<const Background> background;  // computed by the first decoder
 
-  Worker* get_worker() {
-    std::lock_guard lock(mu);
-    if (!worker) worker = std::make_unique<Worker>();
-    return worker.get();
-  }
   std::shared_ptr<const Background> get_background(const PocketsphinxDecoder& d) {
     std::lock_guard lock(mu);
     if (!background) background = std::make_shared<const Background>(d.background_words(options.background_words));
@@ -168,13 +163,26 @@ struct PsShared {
   }
 };
 
+/// The provider's worker, created by its first real-time stream. Held by the
+/// provider and its streams (never by jobs), so it is joined from a thread other
+/// than its own.
+struct WorkerHolder {
+  std::mutex mu;
+  std::unique_ptr<Worker> worker;
+  Worker* get() {
+    std::lock_guard lock(mu);
+    if (!worker) worker = std::make_unique<Worker>();
+    return worker.get();
+  }
+};
+
 Outcome StreamCore::run(const Job& job) {
   Outcome o;
   if (!decoder_ && !init_error_) {
-    auto d = PocketsphinxDecoder::create(shared_->options);
+    auto d = PocketsphinxDecoder::create(model_->options);
     if (d) {
       decoder_ = std::move(*d);
-      decoder_->set_background(shared_->get_background(*decoder_));
+      decoder_->set_background(model_->get_background(*decoder_));
     } else {
       init_error_ = std::move(d).error();
     }
@@ -199,9 +207,10 @@ Outcome StreamCore::run(const Job& job) {
 
 class PocketsphinxStream final : public SttStream {
  public:
-  PocketsphinxStream(std::shared_ptr<PsShared> shared, std::shared_ptr<StreamCore> core, AudioFormat format,
-                     std::optional<Resampler> resampler, bool mirror, Worker* worker)
-      : shared_(std::move(shared)),
+  PocketsphinxStream(std::shared_ptr<WorkerHolder> workers, bool hints, std::shared_ptr<StreamCore> core,
+                     AudioFormat format, std::optional<Resampler> resampler, bool mirror, Worker* worker)
+      : workers_(std::move(workers)),
+        hints_(hints),
         core_(std::move(core)),
         format_(format),
         resampler_(std::move(resampler)),
@@ -252,7 +261,7 @@ class PocketsphinxStream final : public SttStream {
   }
 
   void set_hints(const RecognitionHints& hints) override {
-    if (core_->closed() || !shared_->options.hints) return;
+    if (core_->closed() || !hints_) return;
     Job job;
     job.kind = Job::Kind::hints;
     job.hints = hints;
@@ -278,7 +287,8 @@ class PocketsphinxStream final : public SttStream {
     });
   }
 
-  std::shared_ptr<PsShared> shared_;  // keeps the worker alive
+  std::shared_ptr<WorkerHolder> workers_;  // keeps the worker alive
+  bool hints_;
   std::shared_ptr<StreamCore> core_;
   AudioFormat format_;
   std::optional<Resampler> resampler_;
@@ -290,11 +300,12 @@ class PocketsphinxStream final : public SttStream {
 
 class PocketsphinxSpeechToText final : public SpeechToText {
  public:
-  explicit PocketsphinxSpeechToText(std::shared_ptr<PsShared> shared) : shared_(std::move(shared)) {
+  explicit PocketsphinxSpeechToText(std::shared_ptr<PsModel> model)
+      : model_(std::move(model)), workers_(std::make_shared<WorkerHolder>()) {
     info_.kind = ProviderKind::stt;
     info_.name = "pocketsphinx";
     info_.description = "pocketsphinx (CMU Sphinx) en-US, hint grammars from the dialog";
-    capabilities_ = capabilities_for(shared_->options);
+    capabilities_ = capabilities_for(model_->options);
   }
   const ProviderInfo& info() const noexcept override { return info_; }
   const SttCapabilities& capabilities() const noexcept override { return capabilities_; }
@@ -311,23 +322,23 @@ class PocketsphinxSpeechToText final : public SpeechToText {
           .set_provider("pocketsphinx");
     }
     std::optional<Resampler> resampler;
-    const bool mirror = options.format.sample_rate_hz == 8000 && shared_->options.narrowband == "mirror";
+    const bool mirror = options.format.sample_rate_hz == 8000 && model_->options.narrowband == "mirror";
     if (options.format.sample_rate_hz != kModelRate && !mirror) {
       LOQUI_ASSIGN_OR_RETURN(auto rs, Resampler::create({.input_rate_hz = options.format.sample_rate_hz,
                                                          .output_rate_hz = kModelRate}));
       resampler.emplace(std::move(rs));
     }
-    auto core = std::make_shared<StreamCore>(shared_, session, observer);
-    Worker* worker = session.strand->runtime().is_virtual() ? nullptr : shared_->get_worker();
-    auto stream =
-        std::make_unique<PocketsphinxStream>(shared_, std::move(core), options.format, std::move(resampler), mirror,
-                                             worker);
+    auto core = std::make_shared<StreamCore>(model_, session, observer);
+    Worker* worker = session.strand->runtime().is_virtual() ? nullptr : workers_->get();
+    auto stream = std::make_unique<PocketsphinxStream>(workers_, model_->options.hints, std::move(core),
+                                                       options.format, std::move(resampler), mirror, worker);
     if (!options.keyterms.empty()) stream->set_hints({.state = "", .phrases = options.keyterms, .jsgf = ""});
     return std::unique_ptr<SttStream>(std::move(stream));
   }
 
  private:
-  std::shared_ptr<PsShared> shared_;
+  std::shared_ptr<PsModel> model_;
+  std::shared_ptr<WorkerHolder> workers_;
   ProviderInfo info_;
   SttCapabilities capabilities_;
 };
@@ -372,9 +383,9 @@ Result<std::shared_ptr<SpeechToText>> make_pocketsphinx_stt(const PocketsphinxOp
           .set_provider("pocketsphinx");
     }
   }
-  auto shared = std::make_shared<PsShared>();
-  shared->options = options;
-  return std::shared_ptr<SpeechToText>(std::make_shared<PocketsphinxSpeechToText>(std::move(shared)));
+  auto model = std::make_shared<PsModel>();
+  model->options = options;
+  return std::shared_ptr<SpeechToText>(std::make_shared<PocketsphinxSpeechToText>(std::move(model)));
 }
 
 void register_pocketsphinx(Registry& registry) {
