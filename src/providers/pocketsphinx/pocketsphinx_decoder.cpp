@@ -95,6 +95,19 @@ Background PocketsphinxDecoder::background_words(int count) const {
 
 Status PocketsphinxDecoder::set_hints(const RecognitionHints& hints) {
   if (!options_.hints) return ok_status();
+  LOQUI_TRY(compile_hints(hints));
+  // Between turns the stream is fed silence, which keeps an utterance open: if
+  // nobody has spoken in it yet, drop it so the caller's answer is decoded with
+  // the new grammar (otherwise hints would always arrive one turn late).
+  if (in_utt_ && !heard_speech_ && utt_search_ != next_search_) {
+    ps_end_utt(ps_->ps);
+    in_utt_ = false;
+    utt_audio_.clear();
+  }
+  return ok_status();
+}
+
+Status PocketsphinxDecoder::compile_hints(const RecognitionHints& hints) {
   if (hints.phrases.empty()) {
     next_search_ = kGeneral;
     return ok_status();

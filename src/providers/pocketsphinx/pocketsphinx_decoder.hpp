@@ -72,8 +72,9 @@ class PocketsphinxDecoder {
   DecoderEvents process(std::span<const std::int16_t> pcm16k, std::int64_t stream_offset);
   /// Ends the utterance (if any): a final with from_finalize set.
   Transcript finalize(std::int64_t stream_offset);
-  /// Compiles `hints` into a grammar used from the next utterance on; empty
-  /// phrases go back to the general model. Errors: provider_failed.
+  /// Compiles `hints` into a grammar used from the next utterance on (an open
+  /// utterance without speech yet is restarted with it); empty phrases go back to
+  /// the general model. Errors: provider_failed.
   Status set_hints(const RecognitionHints& hints);
   /// The search the next utterance uses ("_default" = general model).
   const std::string& next_search() const noexcept { return next_search_; }
@@ -81,6 +82,8 @@ class PocketsphinxDecoder {
  private:
   explicit PocketsphinxDecoder(const PocketsphinxOptions& options);
   Transcript end_utterance(bool from_finalize, std::int64_t stream_offset);
+  /// Sets next_search_ for `hints`, compiling (and caching) their grammar.
+  Status compile_hints(const RecognitionHints& hints);
   /// The current hypothesis; with `words`, from the segments (final results).
   std::string hypothesis(std::vector<Word>* words);
 

@@ -184,6 +184,35 @@ TEST(Pocketsphinx, OwnEndpointClosesAnUtteranceBeforeFinalize) {
   EXPECT_EQ(finals[1].text, "");
 }
 
+TEST(Pocketsphinx, HintsArrivingDuringSilenceApplyToTheNextAnswer) {
+  // As in a call: the stream gets silence while the agent talks, then the
+  // dialog's hints, then the caller's answer (endpointing off, so nothing but the
+  // hints closes the open utterance).
+  auto stt = make(R"({"provider": "pocketsphinx", "endpointing": false})");
+  ASSERT_TRUE(stt);
+  VirtualSession s;
+  RecordingSttObserver obs(s.strand);
+  const AudioFormat fmt = AudioFormat::pcm16(16000);
+  auto stream = stt->open(s.ctx, {.format = fmt}, obs);
+  ASSERT_TRUE(stream.ok());
+  std::vector<std::int16_t> pcm(16000, 0);  // 1 s of silence first
+  auto send = [&](const std::vector<std::int16_t>& audio) {
+    for (std::size_t i = 0; i < audio.size(); i += 320)
+      ASSERT_TRUE((*stream)->send_audio(AudioFrame::view(fmt, std::span(audio).subspan(i, std::min<std::size_t>(320, audio.size() - i)))).ok());
+    s.run_until_quiet();
+  };
+  send(pcm);
+  (*stream)->set_hints(booking_hints());
+  send(speak(kSentence, 16000));
+  (*stream)->finalize();
+  s.run_until_quiet();
+  std::string text;
+  for (const auto& t : obs.finals())
+    if (!t.text.empty()) text += (text.empty() ? "" : " ") + t.text;
+  EXPECT_NE(text.find("book an appointment"), std::string::npos) << text;
+  EXPECT_EQ(obs.finalize_answers(), 1);
+}
+
 TEST(Pocketsphinx, ConfigErrors) {
   auto bad = registry().make_stt({}, Json::parse(R"({"provider": "pocketsphinx", "modeldir": "x", "interim_ms": -1})").value());
   ASSERT_FALSE(bad.ok());
