@@ -408,3 +408,33 @@ TEST(DeterminismTest, TheSameCallTwiceGivesTheSameRecordAndEvents) {
 
 }  // namespace
 }  // namespace loqui
+
+namespace loqui {
+namespace {
+
+TEST(SessionTest, GreetWithLlmAsksTheModelForTheOpeningLine) {
+  testing::CallHarness c;
+  c.cfg.greet_with_llm = true;
+  c.llm.replies = {{.text = "Riverside Clinic, how can I help?",
+                    .hints = RecognitionHints{.state = "start", .phrases = {"book an appointment"}}}};
+  ASSERT_TRUE(c.start());
+  c.quiet(4s);
+  // The model was asked with the system prompt only, and its answer was spoken.
+  const auto requests = c.llm_p->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  for (const auto& m : requests[0].messages) EXPECT_NE(m.role, Role::user);
+  EXPECT_EQ(c.tts_p->utterances(), (std::vector<std::string>{"Riverside Clinic, how can I help?"}));
+  // Its recognition hints reached the STT before the caller said anything.
+  const auto hints = c.stt_p->record().hints;
+  ASSERT_EQ(hints.size(), 1u);
+  EXPECT_EQ(hints[0].phrases, (std::vector<std::string>{"book an appointment"}));
+}
+
+TEST(AgentConfigTest, GreetingAndGreetWithLlmExcludeEachOther) {
+  auto cfg = AgentConfig::parse(Json::parse(R"({"agent": {"greeting": "Hi", "greet_with_llm": true}})").value(), ".");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message().find("agent.greet_with_llm"), std::string::npos) << cfg.error().message();
+}
+
+}  // namespace
+}  // namespace loqui
