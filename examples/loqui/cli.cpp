@@ -2,6 +2,9 @@
 // File: option parsing, help and dispatch for the `loqui` command.
 #include "cli.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 #include <charconv>
 #include <cstring>
 
@@ -190,6 +193,28 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "loqui: unknown command '%.*s' (see 'loqui help')\n", static_cast<int>(cmd.size()), cmd.data());
   return kExitUsage;
+}
+
+Status write_text_file(const std::string& path, std::string_view text) {
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Error(errc::io_error, path + ": cannot open for writing");
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::filesystem::remove(tmp, ec);
+      return Error(errc::io_error, path + ": write failed");
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Error(errc::io_error, path + ": " + ec.message());
+  }
+  return ok_status();
 }
 
 }  // namespace loqui::cli

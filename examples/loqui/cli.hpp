@@ -61,6 +61,11 @@ int fail(const Command& command, std::string_view message);
 /// Reports a usage error; returns kExitUsage.
 int usage_error(const Command& command, std::string_view message);
 
+/// Writes `text` to `path` through a temporary file renamed into place, so a
+/// failed command never leaves a file that looks complete. Errors: io_error
+/// naming the path.
+Status write_text_file(const std::string& path, std::string_view text);
+
 struct Command {
   std::string_view name;
   std::string_view summary;   ///< one line for `loqui help`

@@ -11,7 +11,6 @@
 // send_ms is on the sender's clock, arrival_ms on the receiver's; the RTP timestamp
 // is send_ms on the ptime grid.
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "commands.hpp"
@@ -89,16 +88,13 @@ int run(const Command& self, const Args& args) {
   if (!result) return fail(self, result.error());
 
   if (auto out_path = args.get("out")) {
-    std::ofstream out(*out_path);
-    if (!out) return fail(self, *out_path + ": cannot open for writing");
-    out << "# play_ms\tseq (-1: concealed, gap or pre-roll)\n";
+    std::string text = "# play_ms\tseq (-1: concealed, gap or pre-roll)\n";
     char line[64];
     for (const auto& s : result->slots) {
       std::snprintf(line, sizeof line, "%.3f\t%lld\n", s.play_ms, static_cast<long long>(s.seq));
-      out << line;
+      text += line;
     }
-    out.close();
-    if (!out) return fail(self, *out_path + ": write failed");
+    if (Status st = write_text_file(*out_path, text); !st) return fail(self, st.error());
   }
 
   const auto& m = result->metrics;

@@ -4,8 +4,6 @@
 // agent names, then the transcript, a per-turn latency table, usage and cost;
 // optionally a stereo recording, a JSON report and an SVG waterfall chart.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -24,27 +22,6 @@ namespace loqui::cli {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// Writes `text` to `path` through a temporary file renamed into place, so a
-/// failed run never leaves a file that looks complete.
-Status write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Error(errc::io_error, path + ": cannot open for writing");
-    f << text;
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return Error(errc::io_error, path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error(errc::io_error, path + ": " + ec.message());
-  return ok_status();
-}
 
 /// The caller's audio at the line's rate: a recording, or a rendered script.
 Result<SimulatedCaller> load_caller(const Args& args, Registry& registry, int line_rate) {
@@ -146,12 +123,12 @@ int run(const Command& self, const Args& args) {
       return fail(self, s.error());
   }
   if (const auto path = args.get("report")) {
-    if (Status s = write_text_atomic(*path, report.dump(2) + "\n"); !s) return fail(self, s.error());
+    if (Status s = write_text_file(*path, report.dump(2) + "\n"); !s) return fail(self, s.error());
   }
   if (const auto path = args.get("chart")) {
     ChartOptions chart;
     chart.title = config->name + ": voice-to-voice latency per turn";
-    if (Status s = write_text_atomic(*path, render_turn_waterfall_svg(result->record.turns, chart)); !s)
+    if (Status s = write_text_file(*path, render_turn_waterfall_svg(result->record.turns, chart)); !s)
       return fail(self, s.error());
   }
   if (!quiet) print_summary(stdout, *config, *result, cost, real_time, wall_s, *line);

@@ -6,7 +6,6 @@
 // frame lines go to that file (written to a temporary name, renamed when complete)
 // and only the segments to stdout.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,12 +28,16 @@ long long to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::mil
 
 /// Writes frame lines and collects segments.
 struct Printer final : VadObserver {
-  std::FILE* frames = nullptr;
+  std::string* frames = nullptr;  ///< with --out: the file's text; else stdout
   std::vector<std::pair<Duration, Duration>> segments;
   Duration open_start{};
   bool open = false;
   void on_vad_frame(const VadFrame& f) override {
-    std::fprintf(frames, "%lld\t%.3f\t%d\n", to_ms(f.start), static_cast<double>(f.probability), f.speech ? 1 : 0);
+    char line[64];
+    std::snprintf(line, sizeof line, "%lld\t%.3f\t%d\n", to_ms(f.start), static_cast<double>(f.probability),
+                  f.speech ? 1 : 0);
+    if (frames) *frames += line;
+    else std::fputs(line, stdout);
   }
   void on_vad_event(const VadEvent& e) override {
     if (e.kind == VadEvent::Kind::speech_started) {
@@ -52,22 +55,6 @@ struct Discard {
 };
 
 /// 8 kHz stays 8 kHz; anything else is analysed at 16 kHz.
-Result<std::vector<std::int16_t>> to_rate(const std::vector<std::int16_t>& in, int from, int to) {
-  if (from == to) return in;
-  auto rs = Resampler::create({.input_rate_hz = from, .output_rate_hz = to});
-  if (!rs) return std::move(rs).error();
-  const std::size_t chunk = static_cast<std::size_t>(from / 50);  // 20 ms
-  std::vector<std::int16_t> out, buf(rs->max_output_samples(chunk));
-  for (std::size_t i = 0; i < in.size(); i += chunk) {
-    auto n = rs->process(std::span(in).subspan(i, std::min(chunk, in.size() - i)), buf);
-    if (!n) return std::move(n).error();
-    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
-  }
-  for (auto n = rs->finish(buf); n && *n > 0; n = rs->finish(buf))
-    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
-  return out;
-}
-
 int run(const Command& self, const Args& args) {
   const std::string in_path = args.positional().at(0);
   const std::string name = args.get_or("detector", "loqui");
@@ -95,7 +82,7 @@ int run(const Command& self, const Args& args) {
   if (!file) return fail(self, file.error());
   const int in_rate = file->audio.format.sample_rate_hz;
   const int rate = in_rate == 8000 ? 8000 : 16000;
-  auto pcm = to_rate(file->audio.samples, in_rate, rate);
+  auto pcm = resample_buffer(file->audio.samples, in_rate, rate, ResamplerQuality::medium);
   if (!pcm) return fail(self, in_path + ": " + pcm.error().message());
   auto detector = make_voice_detector(name, rate);
   if (!detector) return fail(self, detector.error());
@@ -103,14 +90,9 @@ int run(const Command& self, const Args& args) {
   if (!filter) return fail(self, filter.error());
 
   const auto out_path = args.get("out");
-  std::filesystem::path tmp;
+  std::string frame_text;
   Printer printer;
-  printer.frames = stdout;
-  if (out_path) {
-    tmp = *out_path + ".tmp";
-    printer.frames = std::fopen(tmp.c_str(), "w");
-    if (!printer.frames) return fail(self, *out_path + ": cannot open for writing");
-  }
+  if (out_path) printer.frames = &frame_text;
   filter->set_observer(&printer);
   Discard discard;
   const std::size_t chunk = static_cast<std::size_t>(rate / 50);
@@ -119,21 +101,13 @@ int run(const Command& self, const Args& args) {
     const auto n = std::min(chunk, pcm->size() - i);
     if (filter->push(AudioFrame::view(fmt, std::span(*pcm).subspan(i, n), static_cast<std::int64_t>(i)), discard) !=
         Flow::ok) {
-      if (out_path) std::fclose(printer.frames);
       const Error* e = filter->last_error();
       return fail(self, e ? *e : Error(errc::internal, "vad failed"));
     }
   }
   if (printer.open) printer.segments.emplace_back(printer.open_start, fmt.duration_of(static_cast<std::int64_t>(pcm->size())));
   if (out_path) {
-    const bool ok = std::fflush(printer.frames) == 0;
-    std::fclose(printer.frames);
-    std::error_code ec;
-    if (ok) std::filesystem::rename(tmp, *out_path, ec);
-    if (!ok || ec) {
-      std::filesystem::remove(tmp, ec);
-      return fail(self, *out_path + ": cannot write the frame file");
-    }
+    if (Status st = write_text_file(*out_path, frame_text); !st) return fail(self, st.error());
   }
   Duration total{};
   for (const auto& [a, b] : printer.segments) {
