@@ -46,7 +46,7 @@ struct SimulatedCaller {
 
 struct CallSimulationOptions {
   LineProfile line;
-  int session_rate_hz = 16000;  ///< caller audio into the session, agent audio out, recording
+  int session_rate_hz = 16000;  ///< agent audio out and the recording (the caller enters at the line's rate)
   Duration max_duration = std::chrono::minutes(15);
   /// Hang up once the caller has nothing left to say and the agent has been
   /// silent this long.
