@@ -12,43 +12,24 @@
 #include "jitter/trace.hpp"
 #include "loqui/features.hpp"
 #include "loqui/json.hpp"
-#include "support/dsp_signals.hpp"
+#include "support/cli_runner.hpp"
 
 namespace loqui {
 namespace {
 
-class JitterCli : public ::testing::Test {
+class JitterCli : public testing::CliTest {
  protected:
-  void SetUp() override {
-#ifdef LOQUI_CLI_PATH
-    exe_ = LOQUI_CLI_PATH;
-#endif
-    if (exe_.empty() || !std::filesystem::exists(exe_)) GTEST_SKIP() << "the loqui CLI is not built";
-  }
   /// Runs `loqui jitter <args>`; returns the exit status, stdout in `out`, stderr in `err`.
   int run(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
-    const auto o = dir_ / "stdout.txt";
-    const auto e = dir_ / "stderr.txt";
-    const std::string cmd = exe_.string() + " jitter " + args + " >" + o.string() + " 2>" + e.string();
-    const int rc = std::system(cmd.c_str());
-    if (out) *out = slurp(o);
-    if (err) *err = slurp(e);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  }
-  static std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    const testing::CliResult r = CliTest::run("jitter " + args);
+    if (out) *out = r.out;
+    if (err) *err = r.err;
+    return r.status;
   }
   std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return (dir_ / name).string();
+    std::ofstream(p(name)) << text;
+    return p(name);
   }
-  std::string p(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::filesystem::path exe_;
-  testing::ScratchDir dir_;
 };
 
 // 10 s, steady 40 ms network delay, packets 50 and 120 lost, 200 arrives 300 ms late

@@ -9,37 +9,20 @@
 
 #include "loqui/audio/file.hpp"
 #include "loqui/audio/resampler.hpp"
+#include "support/cli_runner.hpp"
 #include "support/dsp_signals.hpp"
 
 namespace loqui {
 namespace {
 
-class ResampleCli : public ::testing::Test {
+class ResampleCli : public testing::CliTest {
  protected:
-  void SetUp() override {
-#ifdef LOQUI_CLI_PATH
-    exe_ = LOQUI_CLI_PATH;
-#endif
-    if (exe_.empty() || !std::filesystem::exists(exe_)) GTEST_SKIP() << "the loqui CLI is not built";
-  }
   /// Runs `loqui resample <args>`; returns the exit status, stderr in `err`.
   int run(const std::string& args, std::string* err = nullptr) {
-    const auto err_file = dir_ / "stderr.txt";
-    const std::string cmd = exe_.string() + " resample " + args + " >" + (dir_ / "stdout.txt").string() + " 2>" +
-                            err_file.string();
-    const int rc = std::system(cmd.c_str());
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (err) *err = ss.str();
-    std::filesystem::remove(err_file);
-    std::filesystem::remove(dir_ / "stdout.txt");
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    const testing::CliResult r = CliTest::run("resample " + args);
+    if (err) *err = r.err;
+    return r.status;
   }
-  std::string p(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::filesystem::path exe_;
-  testing::ScratchDir dir_;
 };
 
 TEST_F(ResampleCli, ResamplesAFileLikeTheLibrary) {
