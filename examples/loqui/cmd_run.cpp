@@ -85,6 +85,9 @@ int run(const Command& self, const Args& args) {
                           " talks to a network service and needs real time: drop --fast");
   const bool real_time = args.has("realtime") || needs_real_time.has_value();
 
+  // Everything the report needs is checked before the call, not after it.
+  auto prices = load_prices(*config);
+  if (!prices) return fail(self, prices.error());
   auto caller = load_caller(args, **registry, line->pcm_rate_hz());
   if (!caller) return fail(self, caller.error());
 
@@ -113,8 +116,6 @@ int run(const Command& self, const Args& args) {
   if (!quiet && tty) std::fprintf(stderr, "\n");
   if (!result) return fail(self, result.error());
 
-  auto prices = load_prices(*config);
-  if (!prices) return fail(self, prices.error());
   const CallCost cost = price_call(result->record, *prices);
   const Json report = make_report(*result, *prices, *line);
 

@@ -140,6 +140,7 @@ Result<Synthesis> synthesize(TextToSpeech& tts, ProviderRuntime& rt, std::string
     stream = std::move(s).value();
     started = stream->send_text(text);
     if (started) started = stream->flush();
+    if (!started) stream.reset();  // streams are strand-confined: destroyed here, not by the caller
   });
   if (!started) return started.error();
   const bool finished = rt.run_until([&] { return audio.done || audio.error; }, 120s);

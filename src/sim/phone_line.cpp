@@ -48,16 +48,23 @@ class ResampledFifo {
  public:
   static Result<ResampledFifo> create(int in_rate, int out_rate, std::size_t frame_samples) {
     ResampledFifo f;
-    f.in_rate_ = in_rate;
     f.frame_ = frame_samples;
-    if (in_rate != out_rate) {
-      LOQUI_ASSIGN_OR_RETURN(auto r, Resampler::create({.input_rate_hz = in_rate, .output_rate_hz = out_rate}));
-      f.resampler_.emplace(std::move(r));
-      f.scratch_.resize(f.resampler_->max_output_samples(static_cast<std::size_t>(in_rate / 10)));
-    }
+    LOQUI_TRY(f.set_input_rate(in_rate, out_rate));
     return f;
   }
   int input_rate() const noexcept { return in_rate_; }
+  /// Converts from another rate from now on; what is buffered stays.
+  Status set_input_rate(int in_rate, int out_rate) {
+    if (in_rate == out_rate) {
+      resampler_.reset();
+    } else {
+      LOQUI_ASSIGN_OR_RETURN(auto r, Resampler::create({.input_rate_hz = in_rate, .output_rate_hz = out_rate}));
+      resampler_.emplace(std::move(r));
+      scratch_.resize(resampler_->max_output_samples(static_cast<std::size_t>(in_rate / 10)));
+    }
+    in_rate_ = in_rate;
+    return ok_status();
+  }
   Status write(std::span<const std::int16_t> in) {
     if (!resampler_) {
       push_samples(in);
@@ -206,7 +213,6 @@ struct PhoneLine::Impl {
   std::uint32_t timestamp = 0;
   std::int64_t out_timestamp = 0;
   std::uint32_t pending_flags = 0;
-  TimePoint last_arrival{};
 };
 
 PhoneLine::PhoneLine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -333,11 +339,13 @@ Status PlayoutQueue::push(const AudioFrame& frame) {
     s.base = frame.timestamp();
     s.played_since_base = 0;
   }
-  if (!s.fifo || s.fifo->input_rate() != f.sample_rate_hz) {
-    // First audio, or the TTS changed rate (fallback provider): a new converter,
-    // created once per rate, never per frame.
+  if (!s.fifo) {
     LOQUI_ASSIGN_OR_RETURN(auto fifo, ResampledFifo::create(f.sample_rate_hz, s.rate, frame_samples()));
     s.fifo.emplace(std::move(fifo));
+  } else if (s.fifo->input_rate() != f.sample_rate_hz) {
+    // The TTS changed rate (a fallback provider): a new converter, created once
+    // per change, never per frame; audio already queued stays queued.
+    LOQUI_TRY(s.fifo->set_input_rate(f.sample_rate_hz, s.rate));
   }
   return s.fifo->write(frame.samples());
 }
