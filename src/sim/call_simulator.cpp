@@ -135,6 +135,9 @@ class CallDriver final : public AgentAudioSink {
     next_tick_ = start_;
     brain_.emplace(std::move(caller), options_, start_);
     caller_pcm_.resize(static_cast<std::size_t>(line_.profile().pcm_rate_hz() / 50));
+    // The recording grows every tick; reserve a typical call (5 min) up front.
+    caller_track_.reserve(static_cast<std::size_t>(line_.profile().pcm_rate_hz()) * 300);
+    agent_track_.reserve(static_cast<std::size_t>(playout_.rate_hz()) * 300);
     agent_pcm_.resize(playout_.frame_samples());
     timer_.emplace(strand_);
     return timer_->arm_at(next_tick_, [this] { tick(); });
@@ -297,9 +300,29 @@ Result<CallSimulationResult> simulate_call(Runtime& runtime, const AgentConfig& 
     }
     return ok_status();
   };
-  while (!posted) LOQUI_TRY(step());
-  if (!started) return started.error();
-  while (!driver->finished()) LOQUI_TRY(step());
+  // On a failure the session and the driver's timer still point at locals of
+  // this function: stop both on the strand and let that run before returning.
+  auto abandon = [&](Error e) -> Error {
+    bool stopped = false;
+    if (strand->post([&] {
+          driver->stop_timer();
+          session->stop("error");
+          stopped = true;
+        })) {
+      for (int i = 0; i < 1000 && !stopped; ++i) {
+        if (virtual_time) (void)runtime.run_until_idle();
+        else (void)runtime.poll();
+      }
+    }
+    return e;
+  };
+  while (!posted) {
+    if (Status st = step(); !st) return abandon(st.error());
+  }
+  if (!started) return abandon(started.error());
+  while (!driver->finished()) {
+    if (Status st = step(); !st) return abandon(st.error());
+  }
   // Let the session finish stopping (providers cancelled, CallEnded published).
   if (virtual_time) {
     LOQUI_TRY(runtime.run_until_idle());
