@@ -11,8 +11,10 @@
 // Besides WER it reports dialog accuracy: the share of lines after which the flow,
 // fed the recognised text instead of the reference, lands in the same state.
 //
-// Usage: asr_wer_bench [--voices en-us,en-gb-x-rp,en-us+f3,en-us-slow-high] [--stt '{"endpointing": false}'] [--verbose]
-//   --stt merges options into every pocketsphinx config.
+// Usage: asr_wer_bench [--voices en-us,en-gb-x-rp,en-us+f3,en-us-slow-high] [--stt '{"endpointing": false}']
+//                      [--audio 16k,8k-mulaw,8k-mulaw-resample] [--hints-only] [--verbose]
+//   --stt merges options into every pocketsphinx config; --audio picks conditions;
+//   --hints-only skips the runs without hints (the general model alone).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,7 @@
 
 #include "loqui/audio/g711.hpp"
 #include "loqui/provider/registry.hpp"
+#include "loqui/sim/caller_script.hpp"
 #include "providers/flow/flow_engine.hpp"
 
 namespace {
@@ -75,24 +78,39 @@ std::string advance(detail::FlowDialog& dialog, std::vector<ChatMessage>& histor
   return dialog.state();
 }
 
+// The agent a script talks to: the "examples/agents/NAME.json" its header comment
+// names, else the file name's prefix ("clinic_booking.txt" -> clinic).
+std::string script_agent(const fs::path& script) {
+  std::ifstream in(script);
+  std::string text;
+  while (std::getline(in, text) && !text.empty() && text[0] == '#') {
+    const std::size_t at = text.find("examples/agents/");
+    if (at == std::string::npos) continue;
+    const std::size_t from = at + std::strlen("examples/agents/");
+    const std::size_t dot = text.find(".json", from);
+    if (dot != std::string::npos) return text.substr(from, dot - from);
+  }
+  const std::string stem = script.stem().string();
+  return stem.substr(0, stem.find('_'));
+}
+
 Result<Call> load_call(const fs::path& script) {
   Call call;
   call.script = script.stem().string();
-  call.agent = call.script.substr(0, call.script.find('_'));
+  call.agent = script_agent(script);
   const fs::path root = LOQUI_SOURCE_DIR;
   LOQUI_ASSIGN_OR_RETURN(call.agent_doc, Json::parse_file(root / "examples/agents" / (call.agent + ".json")));
   LOQUI_ASSIGN_OR_RETURN(Json flow, Json::parse_file(root / "examples/flows" / (call.agent + ".json")));
   LOQUI_ASSIGN_OR_RETURN(call.flow, detail::load_flow(flow, call.agent));
+  LOQUI_ASSIGN_OR_RETURN(CallerScript parsed, CallerScript::parse_file(script.string()));
   detail::FlowDialog dialog(call.flow, {});
   std::vector<ChatMessage> history;
   RecognitionHints hints;
   (void)advance(dialog, history, call.agent_doc, &hints);
-  std::ifstream in(script);
-  std::string text;
-  while (std::getline(in, text)) {
-    if (text.empty() || text[0] == '#') continue;
-    Line line{text, hints, "", history};
-    history.push_back({.role = Role::user, .content = text});
+  for (const CallerStep& step : parsed.steps) {
+    if (step.kind != CallerStep::Kind::say) continue;
+    Line line{step.text(), hints, "", history};
+    history.push_back({.role = Role::user, .content = line.text});
     line.next_state = advance(dialog, history, call.agent_doc, &hints);
     call.lines.push_back(std::move(line));
   }
@@ -227,6 +245,8 @@ Score run_call(SpeechToText& stt, const Call& call, const std::vector<std::vecto
 
 int main(int argc, char** argv) {
   bool verbose = false;
+  bool hints_only = false;
+  std::string audio_filter;
   Json extra = Json::object();
   std::vector<Voice> voices = {
       {"en-us", R"({"provider": "espeak", "voice": "en-us", "resample_quality": "high"})"},
@@ -236,6 +256,8 @@ int main(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
+    if (std::strcmp(argv[i], "--hints-only") == 0) hints_only = true;
+    if (std::strcmp(argv[i], "--audio") == 0 && i + 1 < argc) audio_filter = "," + std::string(argv[++i]) + ",";
     if (std::strcmp(argv[i], "--stt") == 0 && i + 1 < argc) {
       auto parsed = Json::parse(argv[++i]);
       if (!parsed || !parsed->is_object()) {
@@ -292,6 +314,7 @@ int main(int argc, char** argv) {
       continue;
     }
     for (const auto& cond : conditions) {
+      if (!audio_filter.empty() && audio_filter.find("," + cond.label + ",") == std::string::npos) continue;
       Json config = Json::parse(cond.stt).value();
       for (const auto& m : extra.as_object()) config[m.key] = m.value;
       auto stt = registry.make_stt({}, config);
@@ -300,6 +323,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       for (bool hints : {false, true}) {
+        if (hints_only && !hints) continue;
         Score s;
         for (const auto& call : calls) {
           std::vector<std::vector<std::int16_t>> audio;
