@@ -212,6 +212,7 @@ class Loader {
         }
       }
       if (intent.normalized.empty()) r.error_at("phrases", "an intent needs at least one phrase");
+      intent.hints = r.get_string_list("hints");
       intent.then = read_transition(r);
       if (intent.then.say.empty() && intent.then.target.empty()) r.error("an intent needs \"say\" or \"goto\"");
       (void)r.finish();
@@ -543,12 +544,16 @@ RecognitionHints FlowDialog::hints() const {
   };
   const FlowState& s = current();
   for (const auto& p : s.hints) add(p);
-  for (const auto& i : s.intents)
+  for (const auto& i : s.intents) {
+    for (const auto& p : i.hints) add(p);
     for (const auto& p : i.phrases) add(p);
+  }
   for (const auto& name : s.collect)
     for (const auto& p : slot_hint_phrases(flow_->slots.at(name))) add(p);
-  for (const auto& i : flow_->intents)
+  for (const auto& i : flow_->intents) {
+    for (const auto& p : i.hints) add(p);
     for (const auto& p : i.phrases) add(p);
+  }
   return h;
 }
 

@@ -47,6 +47,9 @@ struct FlowIntent {
   std::string name;
   std::vector<std::string> phrases;               ///< as written ($yes/$no expanded)
   std::vector<std::vector<std::string>> normalized;
+  /// Whole sentences a caller might say for this intent (recognition hints only;
+  /// matching uses `phrases`).
+  std::vector<std::string> hints;
   FlowTransition then;
 };
 

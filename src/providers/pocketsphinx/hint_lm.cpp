@@ -142,6 +142,14 @@ const std::vector<std::string>& carrier_sentences() {
         "he", "she", "it", "they", "what", "when", "where", "how", "do", "does", "not", "don't", "can't", "will",
         "i'll", "would", "should", "there", "here", "that", "this", "some", "any", "nights", "night", "days", "day",
         "people", "person", "room", "appointment", "reservation"};
+    return s;
+  }();
+  return list;
+}
+
+const std::vector<std::string>& date_time_sentences() {
+  static const std::vector<std::string> list = [] {
+    std::vector<std::string> s;
     for (const char* d : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}) {
       s.push_back(d);
       s.push_back(std::string("on ") + d);
@@ -187,6 +195,22 @@ const std::vector<std::string>& carrier_sentences() {
   return list;
 }
 
+bool mentions_date_or_time(const std::vector<std::string>& phrases) {
+  static const std::set<std::string> cues = [] {
+    std::set<std::string> c = {"today", "tomorrow", "tonight", "morning", "afternoon", "evening", "o'clock", "a.m.",
+                               "p.m.", "noon", "midnight", "week", "date", "time", "nights", "days"};
+    for (const char* d : {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                          "february", "march", "april", "june", "july", "august", "september", "october", "november",
+                          "december"})
+      c.insert(d);
+    return c;
+  }();
+  for (const auto& p : phrases)
+    for (const auto& w : recognizer_words(p))
+      if (cues.count(w)) return true;
+  return false;
+}
+
 std::string build_hint_fsg(const std::vector<std::string>& phrases, const std::function<bool(const std::string&)>& known,
                            const HintLmOptions& options) {
   // Counts over sentences <s> w1 ... wn </s>; an unknown word restarts the context.
@@ -211,8 +235,11 @@ std::string build_hint_fsg(const std::vector<std::string>& phrases, const std::f
     add_word("</s>");
   };
   for (const auto& p : phrases) add_sentence(p, 1.0);
-  if (options.carrier)
+  if (options.carrier) {
     for (const auto& p : carrier_sentences()) add_sentence(p, options.carrier_weight);
+    if (mentions_date_or_time(phrases))
+      for (const auto& p : date_time_sentences()) add_sentence(p, options.carrier_weight);
+  }
   // States: 0 start (history <s>), 1 backoff (unigram), 2 final, 3+i history vocab[i].
   std::map<std::string, int> state;
   state["<s>"] = 0;
@@ -249,21 +276,24 @@ std::string build_hint_fsg(const std::vector<std::string>& phrases, const std::f
       if (!uni.count(w) && known(w)) trans(1, 1, options.background_weight * f / bg_total, w);
   }
   // Bigrams: absolute discounting; the left-over mass goes to the backoff state.
+  // A phrase's end ("</s>" after its last word) leads back to the start state, not
+  // to the end: hints are often fragments ("my name is", "chest pain", a name), so
+  // an utterance is a sequence of phrases; the start state ends it with
+  // `options.utterance_end`.
   for (const auto& [a, row] : bi) {
+    const bool start = a == "<s>";
+    const double scale = start ? 1.0 - options.utterance_end : 1.0;
     double ca = 0;
     for (const auto& [b, c] : row) ca += c;
     double seen = 0;
     for (const auto& [b, c] : row) {
       const double p = (c - options.discount * std::min(c, 1.0)) / ca;
-      if (p <= 0) continue;
+      if (p <= 0 || (start && b == "</s>")) continue;
       seen += p;
-      if (b == "</s>") {
-        trans(state[a], 2, p, "");
-      } else {
-        trans(state[a], state[b], p, b);
-      }
+      trans(state[a], b == "</s>" ? 0 : state[b], scale * p, b == "</s>" ? "" : b);
     }
-    trans(state[a], 1, std::max(1.0 - seen, 1e-4), "");
+    trans(state[a], 1, scale * std::max(1.0 - seen, 1e-4), "");
+    if (start) trans(0, 2, options.utterance_end, "");
   }
   for (const auto& [w, s] : state)
     if (!bi.count(w)) trans(s, 1, 1.0, "");

@@ -24,9 +24,13 @@ namespace loqui::detail {
 /// spelt out ("10:30" -> "ten thirty", "3" -> "three", "15th" -> "fifteenth").
 std::vector<std::string> recognizer_words(std::string_view text);
 
-/// The built-in carrier sentences (polite openings, answers, numbers, dates and
-/// times) mixed into every hint model.
+/// The built-in carrier sentences (polite openings, answers, small talk) mixed
+/// into every hint model.
 const std::vector<std::string>& carrier_sentences();
+/// Spoken numbers, dates and times, mixed in when the hints mention a date or a
+/// time (a weekday, a month, "tomorrow", "o'clock", "nights", ...).
+const std::vector<std::string>& date_time_sentences();
+bool mentions_date_or_time(const std::vector<std::string>& phrases);
 
 struct HintLmOptions {
   /// Absolute discount of seen bigrams (0 < d < 1).
@@ -40,6 +44,9 @@ struct HintLmOptions {
   /// of its mass, so words outside the hints are still heard. Not owned; may be null.
   const std::vector<std::pair<std::string, double>>* background = nullptr;
   double background_weight = 0.1;
+  /// Probability that the utterance ends where a phrase ends (else another phrase
+  /// or a backoff word follows).
+  double utterance_end = 0.5;
 };
 
 /// A backoff bigram model of `phrases` (plus the carrier sentences) written as a

@@ -120,6 +120,9 @@ TEST(Flow, BooksAnAppointmentOverSeveralTurns) {
   EXPECT_EQ(hints.state, "ask_when");
   EXPECT_NE(std::find(hints.phrases.begin(), hints.phrases.end(), "tomorrow"), hints.phrases.end());
   EXPECT_NE(std::find(hints.phrases.begin(), hints.phrases.end(), "chest pain"), hints.phrases.end());
+  // A global intent's whole-sentence `hints` are offered in every state.
+  EXPECT_NE(std::find(hints.phrases.begin(), hints.phrases.end(), "my father has chest pain and he can't breathe"),
+            hints.phrases.end());
 
   EXPECT_EQ(call.user("Tuesday"), "And what time would suit you?");  // one slot at a time is fine
   const std::string checking = call.user("ten thirty");
