@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // File: word error rate and real-time factor of the embedded `pocketsphinx` STT
-// on the caller lines of the example agents (examples/calls/*.txt), spoken by
-// espeak-ng in several voices, at 16 kHz and after an 8 kHz mu-law round trip,
+// on the caller lines of the example agents (examples/calls/*.txt) and on
+// held-out paraphrases of them that no flow hint contains (bench/asr/heldout/),
+// spoken by espeak-ng in several voices, at 16 kHz and after an 8 kHz mu-law round trip,
 // with and without the dialog's recognition hints.
 //
 // Each script is one call: the example flow (examples/agents/<agent>.json) runs
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "loqui/audio/g711.hpp"
 #include "loqui/provider/registry.hpp"
@@ -46,6 +48,7 @@ struct Line {
 };
 
 struct Call {
+  std::string set;  // "example calls" or "held-out"
   std::string script;
   std::string agent;
   std::vector<Line> lines;
@@ -282,17 +285,24 @@ int main(int argc, char** argv) {
   }
   Registry registry;
   register_builtin_providers(registry);
+  // The example calls' lines (which the flows' hints were written for) and
+  // held-out paraphrases of them that no hint contains.
   std::vector<Call> calls;
-  for (const auto& entry : fs::directory_iterator(fs::path(LOQUI_SOURCE_DIR) / "examples/calls")) {
-    if (entry.path().extension() != ".txt") continue;
-    auto call = load_call(entry.path());
-    if (!call) {
-      std::fprintf(stderr, "%s: %s\n", entry.path().c_str(), call.error().to_string().c_str());
-      return 1;
+  for (const auto& [set, dir] : {std::pair<std::string, fs::path>{"examples", fs::path(LOQUI_SOURCE_DIR) / "examples/calls"},
+                                 {"held-out", fs::path(LOQUI_SOURCE_DIR) / "bench/asr/heldout"}}) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".txt") continue;
+      auto call = load_call(entry.path());
+      if (!call) {
+        std::fprintf(stderr, "%s: %s\n", entry.path().c_str(), call.error().to_string().c_str());
+        return 1;
+      }
+      call->set = set;
+      calls.push_back(std::move(*call));
     }
-    calls.push_back(std::move(*call));
   }
-  std::sort(calls.begin(), calls.end(), [](const Call& a, const Call& b) { return a.script < b.script; });
+  std::sort(calls.begin(), calls.end(),
+            [](const Call& a, const Call& b) { return std::tie(a.set, a.script) < std::tie(b.set, b.script); });
 
   struct Condition {
     std::string label;
@@ -305,7 +315,8 @@ int main(int argc, char** argv) {
       {"8k-mulaw", 8000, true, R"({"provider": "pocketsphinx"})"},
       {"8k-mulaw-resample", 8000, true, R"({"provider": "pocketsphinx", "narrowband": "resample"})"},
   };
-  std::printf("%-18s %-16s %-8s %8s %10s %8s %7s\n", "audio", "voice", "hints", "WER", "dialog", "RTF", "lines");
+  std::printf("%-18s %-16s %-8s %-9s %8s %10s %8s %7s\n", "audio", "voice", "hints", "lines", "WER", "dialog", "RTF",
+              "count");
   std::map<std::string, Score> totals;
   for (const auto& voice : voices) {
     auto tts = registry.make_tts({}, Json::parse(voice.config).value());
@@ -324,26 +335,28 @@ int main(int argc, char** argv) {
       }
       for (bool hints : {false, true}) {
         if (hints_only && !hints) continue;
-        Score s;
+        std::map<std::string, Score> by_set;
         for (const auto& call : calls) {
           std::vector<std::vector<std::int16_t>> audio;
           for (const auto& line : call.lines) {
             auto pcm = synthesize(**tts, line.text, cond.rate);
             audio.push_back(cond.mulaw ? mulaw_round_trip(pcm) : pcm);
           }
-          s.add(run_call(**stt, call, audio, cond.rate, hints, verbose, cond.label + " " + voice.label));
+          by_set[call.set].add(run_call(**stt, call, audio, cond.rate, hints, verbose, cond.label + " " + voice.label));
         }
-        std::printf("%-18s %-16s %-8s %7.1f%% %9.0f%% %8.3f %7d\n", cond.label.c_str(), voice.label.c_str(),
-                    hints ? "yes" : "no", 100.0 * s.errors / std::max(1, s.words),
-                    100.0 * s.dialog_ok / std::max(1, s.lines), s.cpu_s / std::max(1e-9, s.audio_s), s.lines);
+        for (const auto& [set, s] : by_set) {
+          std::printf("%-18s %-16s %-8s %-9s %7.1f%% %9.0f%% %8.3f %7d\n", cond.label.c_str(), voice.label.c_str(),
+                      hints ? "yes" : "no", set.c_str(), 100.0 * s.errors / std::max(1, s.words),
+                      100.0 * s.dialog_ok / std::max(1, s.lines), s.cpu_s / std::max(1e-9, s.audio_s), s.lines);
+          totals[cond.label + (hints ? " hints" : " general") + " / " + set].add(s);
+        }
         std::fflush(stdout);
-        totals[cond.label + (hints ? " hints" : " general")].add(s);
       }
     }
   }
   std::printf("\nall voices:\n");
   for (const auto& [k, s] : totals) {
-    std::printf("%-28s WER %5.1f%%  dialog %3.0f%%  RTF %.3f  (%d words, %.0f s of audio)\n", k.c_str(),
+    std::printf("%-38s WER %5.1f%%  dialog %3.0f%%  RTF %.3f  (%d words, %.0f s of audio)\n", k.c_str(),
                 100.0 * s.errors / std::max(1, s.words), 100.0 * s.dialog_ok / std::max(1, s.lines),
                 s.cpu_s / std::max(1e-9, s.audio_s), s.words, s.audio_s);
   }

@@ -47,7 +47,9 @@ PocketsphinxDecoder::PocketsphinxDecoder(const PocketsphinxOptions& options)
 
 PocketsphinxDecoder::~PocketsphinxDecoder() = default;
 
-Result<std::unique_ptr<PocketsphinxDecoder>> PocketsphinxDecoder::create(const PocketsphinxOptions& options) {
+Result<std::unique_ptr<PocketsphinxDecoder>> PocketsphinxDecoder::create(const PocketsphinxOptions& options,
+                                                                         bool narrowband) {
+  const std::string& mllr = narrowband ? options.mllr_narrowband : options.mllr;
   std::error_code ec;
   for (const auto& [what, path] : {std::pair<const char*, const std::string&>{"model_dir", options.model_dir},
                                    {"dictionary", options.dictionary},
@@ -62,6 +64,7 @@ Result<std::unique_ptr<PocketsphinxDecoder>> PocketsphinxDecoder::create(const P
                                  options.dictionary.c_str(), "-lm", options.language_model.c_str(), "-logfn",
                                  "/dev/null", "-remove_noise", options.remove_noise ? "yes" : "no", nullptr);
   if (!config) return Error(errc::provider_failed, "pocketsphinx: invalid configuration").set_provider("pocketsphinx");
+  if (!mllr.empty()) cmd_ln_set_str_r(config, "-mllr", mllr.c_str());
   std::unique_ptr<PocketsphinxDecoder> d(new PocketsphinxDecoder(options));
   d->ps_->ps = ps_init(config);
   cmd_ln_free_r(config);

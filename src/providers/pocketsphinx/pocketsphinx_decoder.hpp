@@ -42,6 +42,11 @@ struct PocketsphinxOptions {
   /// telephony audio from unrecognisable into usable); "resample": a clean
   /// band-limited resampler (empty upper band).
   std::string narrowband = "mirror";
+  /// MLLR transforms of the acoustic model's means (pocketsphinx -mllr), made by
+  /// sphinxtrain's bw + mllr_solve from transcribed audio of the line: one for
+  /// 16 kHz (and wider) input, one for 8 kHz input. Empty = none.
+  std::string mllr;
+  std::string mllr_narrowband;
 };
 
 /// What one processing step produced.
@@ -59,7 +64,9 @@ class PocketsphinxDecoder {
  public:
   /// Errors: not_found naming the missing model file, provider_failed if
   /// pocketsphinx refuses the configuration.
-  static Result<std::unique_ptr<PocketsphinxDecoder>> create(const PocketsphinxOptions& options);
+  /// `narrowband`: the input is 8 kHz audio (selects `mllr_narrowband`).
+  static Result<std::unique_ptr<PocketsphinxDecoder>> create(const PocketsphinxOptions& options,
+                                                             bool narrowband = false);
   ~PocketsphinxDecoder();
   PocketsphinxDecoder(const PocketsphinxDecoder&) = delete;
   PocketsphinxDecoder& operator=(const PocketsphinxDecoder&) = delete;

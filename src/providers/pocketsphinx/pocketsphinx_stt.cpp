@@ -16,6 +16,7 @@
 #include "loqui/audio/resampler.hpp"
 #include "loqui/config.hpp"
 #include "loqui/provider/registry.hpp"
+#include "providers/pocketsphinx/acoustic_adaptation.hpp"
 
 namespace loqui::detail {
 namespace {
@@ -61,8 +62,8 @@ struct Outcome {
 /// worker's jobs and posted deliveries, so it outlives the stream object.
 class StreamCore {
  public:
-  StreamCore(std::shared_ptr<PsModel> model, const SessionContext& session, SttObserver& observer)
-      : strand(session.strand), model_(std::move(model)), observer_(&observer) {}
+  StreamCore(std::shared_ptr<PsModel> model, const SessionContext& session, SttObserver& observer, bool narrowband)
+      : strand(session.strand), model_(std::move(model)), observer_(&observer), narrowband_(narrowband) {}
 
   const std::shared_ptr<Strand> strand;
   std::atomic<bool> cancelled{false};
@@ -99,6 +100,7 @@ class StreamCore {
  private:
   std::shared_ptr<PsModel> model_;  // never the worker: a job may hold the last reference
   SttObserver* observer_;
+  bool narrowband_;  // 8 kHz input: the narrowband MLLR transform
   bool closed_ = false;
   std::unique_ptr<PocketsphinxDecoder> decoder_;  // only touched by run()
   std::optional<Error> init_error_;
@@ -179,7 +181,7 @@ struct WorkerHolder {
 Outcome StreamCore::run(const Job& job) {
   Outcome o;
   if (!decoder_ && !init_error_) {
-    auto d = PocketsphinxDecoder::create(model_->options);
+    auto d = PocketsphinxDecoder::create(model_->options, narrowband_);
     if (d) {
       decoder_ = std::move(*d);
       decoder_->set_background(model_->get_background(*decoder_));
@@ -231,12 +233,9 @@ class PocketsphinxStream final : public SttStream {
       in = zeros_;
     }
     Job job;
-    if (mirror_) {  // 8 kHz: x0 0 x1 0 ... (gain 2 keeps the level)
+    if (mirror_) {  // 8 kHz: x0 0 x1 0 ...
       job.pcm.resize(in.size() * 2);
-      for (std::size_t i = 0; i < in.size(); ++i) {
-        job.pcm[2 * i] = static_cast<std::int16_t>(std::clamp(2 * static_cast<int>(in[i]), -32768, 32767));
-        job.pcm[2 * i + 1] = 0;
-      }
+      mirror_upsample(in, job.pcm);
     } else if (resampler_) {
       job.pcm.resize(resampler_->max_output_samples(in.size()));
       auto n = resampler_->process(in, job.pcm);
@@ -328,7 +327,7 @@ class PocketsphinxSpeechToText final : public SpeechToText {
                                                          .output_rate_hz = kModelRate}));
       resampler.emplace(std::move(rs));
     }
-    auto core = std::make_shared<StreamCore>(model_, session, observer);
+    auto core = std::make_shared<StreamCore>(model_, session, observer, options.format.sample_rate_hz == 8000);
     Worker* worker = session.strand->runtime().is_virtual() ? nullptr : workers_->get();
     auto stream = std::make_unique<PocketsphinxStream>(workers_, model_->options.hints, std::move(core),
                                                        options.format, std::move(resampler), mirror, worker);
@@ -363,6 +362,8 @@ Result<PocketsphinxOptions> parse_pocketsphinx_options(const Json& config, std::
   o.hint_language_weight = r.get_number("hint_language_weight", o.hint_language_weight, {.min = 0.1, .max = 50});
   o.fallback_to_general = r.get_bool("fallback_to_general", o.fallback_to_general);
   o.narrowband = r.get_enum("narrowband", o.narrowband, {"mirror", "resample"});
+  o.mllr = r.get_string("mllr", o.mllr);
+  o.mllr_narrowband = r.get_string("mllr_narrowband", o.mllr_narrowband);
   const std::int64_t rate = r.get_int("sample_rate", kModelRate, {.min = 8000, .max = 48000});
   if (rate != kModelRate) {
     r.error_at("sample_rate", "the en-US model is 16000 Hz; other input rates are resampled (found " +
@@ -391,8 +392,17 @@ Result<std::shared_ptr<SpeechToText>> make_pocketsphinx_stt(const PocketsphinxOp
 void register_pocketsphinx(Registry& registry) {
   Status s = registry.add_stt(
       "pocketsphinx", "embedded offline STT (CMU pocketsphinx, en-US): interim results, word timings, hint grammars",
-      [](const ProviderContext&, const Json& config, std::string_view path) -> Result<std::shared_ptr<SpeechToText>> {
+      [](const ProviderContext& context, const Json& config,
+         std::string_view path) -> Result<std::shared_ptr<SpeechToText>> {
         LOQUI_ASSIGN_OR_RETURN(auto options, parse_pocketsphinx_options(config, path));
+        const std::string where(path);
+        if (!options.mllr.empty()) {
+          LOQUI_ASSIGN_OR_RETURN(options.mllr, resolve_mllr(options.mllr, false, context.base_dir, where + ".mllr"));
+        }
+        if (!options.mllr_narrowband.empty()) {
+          LOQUI_ASSIGN_OR_RETURN(options.mllr_narrowband, resolve_mllr(options.mllr_narrowband, true, context.base_dir,
+                                                                       where + ".mllr_narrowband"));
+        }
         return make_pocketsphinx_stt(options, path);
       },
       capabilities_for(PocketsphinxOptions{}));
