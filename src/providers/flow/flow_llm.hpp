@@ -36,6 +36,28 @@ struct FlowOptions {
   Duration word_interval = std::chrono::milliseconds(2);  ///< between streamed words
 };
 
+/// A JSON document a provider config names ("flow", "routes"): its content and
+/// origin (the file path, or the config path of an inline object) for messages.
+struct ConfigDocument {
+  Json doc;
+  std::string origin;
+};
+/// Loads `node` (at config path `path`): a file path, resolved against
+/// ProviderContext::base_dir when the file exists there, else the working
+/// directory; or an inline object. `what` names the document in messages
+/// ("flow"). Errors: not_found / io_error / parse_error naming the file and
+/// `path`, invalid_config for another JSON type.
+Result<ConfigDocument> load_config_document(const ProviderContext& context, const Json& node, const std::string& path,
+                                            std::string_view what);
+
+/// The agent document's `agent.variables` (as text) into `variables`, and the tool
+/// names of `agent.tools` into `tools` (set only when the agent declares tools).
+void read_agent(const Json* agent, std::map<std::string, std::string>& variables,
+                std::optional<std::set<std::string>>& tools);
+
+/// A provider config's "variables" ({name: text}) into `variables` (overriding).
+void read_variables(ConfigReader& r, std::map<std::string, std::string>& variables);
+
 /// Reads a `{"provider": "flow", ...}` config, loading and validating the flow
 /// file. Errors: invalid_config with the config path or the flow file's path,
 /// not_found / io_error / parse_error naming the flow file.
