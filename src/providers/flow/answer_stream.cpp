@@ -2,6 +2,8 @@
 // File: AnswerStream (see answer_stream.hpp).
 #include "providers/flow/answer_stream.hpp"
 
+#include <utility>
+
 namespace loqui::detail {
 
 std::vector<std::string> word_deltas(std::string_view text) {
@@ -35,7 +37,7 @@ void AnswerStream::cancel() noexcept {
   calls_.clear();
 }
 
-// One output per strand task: the words, the tool call, then hints, usage, done.
+// One output per strand task: the provider, the words, the tool call, then hints, usage, done.
 // After each callback, `live()` tells whether this answer is still the one running
 // (the observer may have cancelled it, or cancelled it and started the next).
 void AnswerStream::step() {
@@ -43,6 +45,10 @@ void AnswerStream::step() {
   if (!o) return;
   const std::uint64_t generation = generation_;
   auto live = [&] { return observer_ && generation_ == generation; };
+  if (!answer_.provider.empty()) {
+    o->on_provider(std::exchange(answer_.provider, std::string()), false);
+    if (!live()) return;
+  }
   if (next_ < deltas_.size()) {
     o->on_text(deltas_[next_++]);
     if (live()) calls_.after(word_interval_, [this] { step(); });

@@ -24,18 +24,20 @@ std::int64_t count_words(std::string_view text);
 
 /// One prepared answer.
 struct PreparedAnswer {
+  std::string provider;  ///< when set, on_provider(provider, false) comes first
   std::string text;
   std::optional<ToolCall> tool_call;
   std::optional<RecognitionHints> hints;  ///< sent with on_recognition_hints when set
   TokenUsage usage;
 };
 
-/// Streams a PreparedAnswer: the text a word per `word_interval` (the first word
-/// at once, but never inside start()), then the tool call, the hints, the usage and
-/// on_done (tool_calls when there was a tool call, else stop). One task per output
-/// on strand timers, so it runs under virtual time. The observer may cancel() or
-/// start() the next answer from inside any callback (on_done comes after the
-/// stream is idle again); nothing arrives after cancel() returns.
+/// Streams a PreparedAnswer: on_provider if set and the text a word per
+/// `word_interval` (the first word at once, but never inside start()), then the
+/// tool call, the hints, the usage and on_done (tool_calls when there was a tool
+/// call, else stop). One task per output on strand timers, so it runs under
+/// virtual time. The observer may cancel() or start() the next answer from inside
+/// any callback (on_done comes after the stream is idle again); nothing arrives
+/// after cancel() returns.
 class AnswerStream {
  public:
   AnswerStream(std::shared_ptr<Strand> strand, Duration word_interval)

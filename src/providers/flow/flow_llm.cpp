@@ -39,7 +39,8 @@ class FlowSession final : public LlmSession {
       }
     }
     FlowOutput out = dialog_.respond(request.messages);
-    PreparedAnswer answer{.text = std::move(out.text), .tool_call = std::move(out.tool_call),
+    PreparedAnswer answer{.provider = {},
+                          .text = std::move(out.text), .tool_call = std::move(out.tool_call),
                           .hints = std::move(out.hints), .usage = {}};
     for (const auto& m : request.messages) answer.usage.input_tokens += count_words(m.content);
     answer.usage.output_tokens = count_words(answer.text);
