@@ -79,8 +79,7 @@ class FlowModel final : public LanguageModel {
   LlmCapabilities capabilities_;
 };
 
-}  // namespace
-
+// The agent document's `agent.variables` (as text) and declared tool names.
 void read_agent(const Json* agent, std::map<std::string, std::string>& variables,
                 std::optional<std::set<std::string>>& tools) {
   if (!agent) return;
@@ -97,6 +96,8 @@ void read_agent(const Json* agent, std::map<std::string, std::string>& variables
     }
   }
 }
+
+}  // namespace
 
 void read_variables(ConfigReader& r, std::map<std::string, std::string>& variables) {
   const Json* vars = r.get_raw("variables");
@@ -131,15 +132,22 @@ Result<ConfigDocument> load_config_document(const ProviderContext& context, cons
                                          std::string(what) + " object, found " + node.describe());
 }
 
+TemplateHostOptions read_template_host_options(const ProviderContext& context, ConfigReader& r) {
+  TemplateHostOptions o;
+  read_agent(context.agent, o.variables, o.host_tools);
+  read_variables(r, o.variables);
+  o.word_interval = std::chrono::milliseconds(r.get_int("word_interval_ms", 2, {.min = 0, .max = 10'000}));
+  return o;
+}
+
 Result<FlowOptions> parse_flow_options(const ProviderContext& context, const Json& config, std::string_view path) {
   ConfigErrors errors;
   ConfigReader r(config, std::string(path), errors);
   r.allow({"provider"});
+  TemplateHostOptions host = read_template_host_options(context, r);
   FlowOptions o;
-  FlowLoadOptions load;
-  read_agent(context.agent, load.variables, load.host_tools);
-  read_variables(r, load.variables);
-  o.word_interval = std::chrono::milliseconds(r.get_int("word_interval_ms", 2, {.min = 0, .max = 10'000}));
+  o.word_interval = host.word_interval;
+  FlowLoadOptions load{.variables = std::move(host.variables), .host_tools = std::move(host.host_tools)};
   const Json* flow = r.get_raw("flow");
   std::string flow_path = r.path_of("flow");
   if (!flow && context.agent) {

@@ -50,12 +50,19 @@ struct ConfigDocument {
 Result<ConfigDocument> load_config_document(const ProviderContext& context, const Json& node, const std::string& path,
                                             std::string_view what);
 
-/// The agent document's `agent.variables` (as text) into `variables`, and the tool
-/// names of `agent.tools` into `tools` (set only when the agent declares tools).
-void read_agent(const Json* agent, std::map<std::string, std::string>& variables,
-                std::optional<std::set<std::string>>& tools);
+/// What the template providers (`flow`, `router`) take from the host alike.
+struct TemplateHostOptions {
+  /// The agent document's `agent.variables` (as text), then the config's "variables".
+  std::map<std::string, std::string> variables;
+  /// The tool names of `agent.tools`; unset when the agent declares none.
+  std::optional<std::set<std::string>> host_tools;
+  /// "word_interval_ms" (default 2): between the streamed words of an answer.
+  Duration word_interval = std::chrono::milliseconds(2);
+};
+/// Reads them from the agent document and the config `r` (errors go to `r`).
+TemplateHostOptions read_template_host_options(const ProviderContext& context, ConfigReader& r);
 
-/// A provider config's "variables" ({name: text}) into `variables` (overriding).
+/// A document's "variables" ({name: text}) into `variables` (overriding).
 void read_variables(ConfigReader& r, std::map<std::string, std::string>& variables);
 
 /// Reads a `{"provider": "flow", ...}` config, loading and validating the flow

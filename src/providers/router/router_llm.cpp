@@ -77,6 +77,7 @@ Result<std::shared_ptr<const RouteTable>> load_routes(const Json& doc, std::stri
     for (std::size_t i = 0; i < list->size(); ++i) {
       ConfigReader r(list->as_array()[i], root.path_of("routes") + "[" + std::to_string(i) + "]", errors);
       RouterRoute route;
+      r.allow({"end", "handoff"});  // listed among the known keys in messages
       route.name = r.get_string("name", "route" + std::to_string(i));
       read_phrases(r, route.phrases, route.normalized);
       route.say = r.get_string("say", "");
@@ -149,11 +150,10 @@ Result<RouterOptions> parse_router_options(const ProviderContext& context, const
   ConfigErrors errors;
   ConfigReader r(config, std::string(path), errors);
   r.allow({"provider"});
+  TemplateHostOptions host = read_template_host_options(context, r);
   RouterOptions o;
-  RouteLoadOptions load;
-  read_agent(context.agent, load.variables, load.host_tools);
-  read_variables(r, load.variables);
-  o.word_interval = std::chrono::milliseconds(r.get_int("word_interval_ms", 2, {.min = 0, .max = 10'000}));
+  o.word_interval = host.word_interval;
+  RouteLoadOptions load{.variables = std::move(host.variables), .host_tools = std::move(host.host_tools)};
   if (!r.get_raw("llm")) {
     r.error_at("llm", "missing required key (the LLM that answers whatever no route does, e.g. "
                       "{\"provider\": \"openai\", \"model\": ...})");
