@@ -59,6 +59,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     void on_provider(std::string_view p, bool restarted) override { s->on_llm_provider(p, restarted); }
     void on_text(std::string_view d) override { s->on_llm_text(d); }
     void on_tool_call(const ToolCall& c) override {
+      if (!s->preempt) s->note_provider(s->llm_label);
       s->round_calls.push_back(c);
       s->arm_llm_watchdog();
     }
@@ -602,6 +603,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     metrics.llm_request = preempt_request;
     metrics.llm_first_token = preempt_first_token;
     metrics.llm_provider = llm_label;
+    if (!preempt_buffer.empty() || !round_calls.empty()) note_provider(llm_label);
     set_state(TurnState::thinking);
     const std::string buffered = std::move(preempt_buffer);
     preempt_buffer.clear();

@@ -235,9 +235,9 @@ class RouterSession final : public LlmSession {
   RouterSession(std::shared_ptr<const RouterOptions> options, std::unique_ptr<LlmSession> llm, std::string label,
                 const SessionContext& session)
       : options_(std::move(options)),
-        llm_(std::move(llm)),
         label_(std::move(label)),
-        stream_(session.strand, options_->word_interval) {}
+        stream_(session.strand, options_->word_interval),
+        llm_(std::move(llm)) {}
   ~RouterSession() override { cancel(); }
 
   Status generate(const LlmRequest& request, LlmObserver& observer) override {
@@ -330,11 +330,11 @@ class RouterSession final : public LlmSession {
   }
 
   std::shared_ptr<const RouterOptions> options_;
-  std::unique_ptr<LlmSession> llm_;
   std::string label_;  ///< the LLM's name, announced before its output
-  AnswerStream stream_;
   Relay relay_;
-  std::set<std::string> calls_;  ///< ids of the tool calls the router made
+  AnswerStream stream_;
+  std::unique_ptr<LlmSession> llm_;  ///< declared last: destroyed first, while relay_ still exists
+  std::set<std::string> calls_;      ///< ids of the tool calls the router made
 };
 
 class RouterModel final : public LanguageModel {
