@@ -28,6 +28,19 @@ std::string join_text(const std::string& a, std::string_view b) {
   return a + " " + std::string(b);
 }
 
+// The LLM section whose prices apply. A `router` answers some turns itself with
+// zero tokens and passes the others to its "llm", so every token it reports is
+// that LLM's: price them as such.
+const Json& billed_llm_section(const Json& section) {
+  const Json* s = &section;
+  for (int depth = 0; depth < 8 && AgentConfig::provider_name(*s) == "router"; ++depth) {
+    const Json* inner = s->find("llm");
+    if (!inner || !inner->is_object()) break;
+    s = inner;
+  }
+  return *s;
+}
+
 }  // namespace
 
 struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
@@ -46,6 +59,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     void on_provider(std::string_view p, bool restarted) override { s->on_llm_provider(p, restarted); }
     void on_text(std::string_view d) override { s->on_llm_text(d); }
     void on_tool_call(const ToolCall& c) override {
+      if (!s->preempt) s->note_provider(s->llm_label);
       s->round_calls.push_back(c);
       s->arm_llm_watchdog();
     }
@@ -177,8 +191,9 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       const Json* m = section.find("model");
       return m && m->is_string() ? m->as_string() : std::string();
     };
-    rec.providers = {AgentConfig::provider_name(cfg.stt), AgentConfig::provider_name(cfg.llm),
-                     AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(cfg.llm), model(cfg.tts)};
+    const Json& llm_billed = billed_llm_section(cfg.llm);
+    rec.providers = {AgentConfig::provider_name(cfg.stt), AgentConfig::provider_name(llm_billed),
+                     AgentConfig::provider_name(cfg.tts), model(cfg.stt), model(llm_billed), model(cfg.tts)};
     history.push_back({.role = Role::system, .content = cfg.rendered_system_prompt()});
     req.tools = offered_tools();
     if (opt.text_normalizer) {
@@ -587,6 +602,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     metrics.preemptive = PreemptiveOutcome::hit;
     metrics.llm_request = preempt_request;
     metrics.llm_first_token = preempt_first_token;
+    metrics.llm_provider = llm_label;
+    if (!preempt_buffer.empty() || !round_calls.empty()) note_provider(llm_label);
     set_state(TurnState::thinking);
     const std::string buffered = std::move(preempt_buffer);
     preempt_buffer.clear();
@@ -617,6 +634,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
     round_calls.clear();
     round_text.clear();
     round_usage = {};
+    llm_label = prov.llm->info().name;
     chunker.reset();
     if (metrics_open && !metrics.llm_request) metrics.llm_request = now();
     trim_history();
@@ -687,8 +705,8 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   }
 
   void on_llm_provider(std::string_view p, bool restarted) {
-    note_provider(p);
-    if (metrics_open) metrics.llm_provider = std::string(p);
+    llm_label = p;
+    if (metrics_open) metrics.llm_provider = llm_label;
     if (restarted) {
       // The fallback switched providers: only text not yet spoken can be dropped.
       round_calls.clear();
@@ -707,7 +725,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
       return;
     }
     if (metrics_open && !metrics.llm_first_token) metrics.llm_first_token = now();
-    note_provider(prov.llm->info().name);
+    note_provider(llm_label);
     publish(LlmDelta{now(), std::string(delta)});
     round_text += delta;
     for (auto& chunk : chunker.push(delta)) speak(chunk, UttKind::response);
@@ -1464,6 +1482,7 @@ struct Session::Impl : std::enable_shared_from_this<Session::Impl> {
   std::vector<ToolCall> round_calls;
   std::string round_text;
   TokenUsage round_usage;
+  std::string llm_label;  ///< who answers this generation: on_provider()'s name, else the LLM's
   std::vector<PendingTool> tools_pending;
   std::uint64_t tool_generation = 0;
   int tool_rounds = 0, filler_index = 0, failed_turns = 0, reprompts = 0;

@@ -34,7 +34,6 @@ PriceTable PriceTable::defaults() {
       {"openai/llama-3.3-70b-versatile", {0.59, 0.79, 0}},  // Groq
       {"openai/llama3.1-8b", {0.10, 0.10, 0}},            // Cerebras
       {"flow", {0, 0, 0}},
-      {"router", {0, 0, 0}},
       {"mock", {0, 0, 0}},
   };
   t.tts_ = {

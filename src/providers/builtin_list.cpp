@@ -5,6 +5,7 @@
 #include "loqui/provider/mock.hpp"
 #include "providers/builtin.hpp"
 #include "providers/flow/flow_llm.hpp"
+#include "providers/router/router_llm.hpp"
 #if LOQUI_HAS_ESPEAK
 #include "providers/espeak/espeak_tts.hpp"
 #endif
@@ -24,6 +25,7 @@ void register_all_builtin(Registry& registry) {
   // Adapters add their register_<vendor>(registry) calls here, one line each.
   register_mock_providers(registry);
   register_flow(registry);
+  register_router(registry);
 #if LOQUI_HAS_ESPEAK
   register_espeak(registry);
 #endif

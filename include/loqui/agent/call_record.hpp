@@ -63,7 +63,7 @@ struct CallRecord {
   TimePoint started{};
   TimePoint ended{};         ///< == started while the call runs
   std::string end_reason;    ///< "caller_hangup", "handoff", "max_duration", "idle", "end_call", "error" ...
-  ProvidersUsed providers;   ///< names from the configs (Fallback: the primary)
+  ProvidersUsed providers;   ///< names from the configs (Fallback: the primary; router: its "llm")
   std::vector<std::string> providers_answered;  ///< every provider that produced output, once
   std::vector<TranscriptEntry> transcript;
   std::vector<TurnMetrics> turns;

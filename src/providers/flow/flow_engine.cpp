@@ -38,17 +38,6 @@ std::string keys_of(const Map& m) {
   return join(k);
 }
 
-// {name} placeholders in a template.
-std::vector<std::string> placeholders(std::string_view text) {
-  std::vector<std::string> out;
-  for (std::size_t i = text.find('{'); i != std::string_view::npos; i = text.find('{', i + 1)) {
-    const std::size_t j = text.find('}', i);
-    if (j == std::string_view::npos) break;
-    out.emplace_back(text.substr(i + 1, j - i - 1));
-  }
-  return out;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -202,16 +191,7 @@ class Loader {
       ConfigReader r(list->as_array()[i], parent.path_of(key) + "[" + std::to_string(i) + "]", errors_);
       FlowIntent intent;
       intent.name = r.get_string("name", "intent" + std::to_string(i));
-      for (const auto& p : r.get_string_list("phrases")) {
-        const auto& expand = p == "$yes" ? yes_phrases() : p == "$no" ? no_phrases() : std::vector<std::string>{p};
-        for (const auto& e : expand) {
-          auto words = normalize_words(e);
-          if (words.empty()) continue;
-          intent.phrases.push_back(e);
-          intent.normalized.push_back(std::move(words));
-        }
-      }
-      if (intent.normalized.empty()) r.error_at("phrases", "an intent needs at least one phrase");
+      read_phrases(r, intent.phrases, intent.normalized);
       intent.hints = r.get_string_list("hints");
       intent.then = read_transition(r);
       if (intent.then.say.empty() && intent.then.target.empty()) r.error("an intent needs \"say\" or \"goto\"");
@@ -225,30 +205,8 @@ class Loader {
     FlowToolCall call;
     const Json* node = s.get_raw(key);
     if (!node) return call;
+    if (key == "handoff" || key == "end") return read_reserved_tool(s, key, templates_);
     const std::string path = s.path_of(key);
-    if (key == "handoff") {
-      call.name = std::string(kTransfer);
-      ConfigReader r(*node, path, errors_);
-      const std::string reason = r.get_string("reason", "caller asked for a person");
-      const std::string urgency = r.get_enum("urgency", "normal", {"low", "normal", "high"});
-      (void)r.finish();
-      templates_.push_back({path + ".reason", reason});
-      call.arguments = Json::object({{"reason", reason}, {"urgency", urgency}});
-      return call;
-    }
-    if (key == "end") {
-      call.name = std::string(kEndCall);
-      std::string reason = "completed";
-      if (node->is_string()) {
-        reason = node->as_string();
-      } else if (!node->is_bool()) {
-        s.error_at(key, "expected true or a reason text, found " + node->describe());
-      } else if (!node->as_bool()) {
-        call.name.clear();
-      }
-      call.arguments = Json::object({{"reason", reason}});
-      return call;
-    }
     ConfigReader r(*node, path, errors_);
     call.name = r.require_string("name");
     if (const Json* args = r.get_raw("arguments")) {
@@ -349,7 +307,7 @@ class Loader {
         errors_.add(path + ": unknown slot '" + slot + "' (slots: " + keys_of(flow_.slots) + ")");
     }
     for (const auto& [path, text] : templates_) {
-      for (const auto& name : placeholders(text)) {
+      for (const auto& name : template_placeholders(text)) {
         const std::string base = name.substr(0, name.find('.'));
         const bool ok = flow_.slots.count(base) || flow_.variables.count(name) || options_.variables.count(name) ||
                         base == "result" || name == "user" || set_variables().count(name);
@@ -486,6 +444,99 @@ std::vector<std::string> slot_hint_phrases(const FlowSlot& slot) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------------------ shared pieces
+
+void read_phrases(ConfigReader& r, std::vector<std::string>& phrases, std::vector<std::vector<std::string>>& normalized) {
+  for (const auto& p : r.get_string_list("phrases")) {
+    const auto& expand = p == "$yes" ? yes_phrases() : p == "$no" ? no_phrases() : std::vector<std::string>{p};
+    for (const auto& e : expand) {
+      auto words = normalize_words(e);
+      if (words.empty()) continue;
+      phrases.push_back(e);
+      normalized.push_back(std::move(words));
+    }
+  }
+  if (normalized.empty()) r.error_at("phrases", "an intent needs at least one phrase");
+}
+
+FlowToolCall read_reserved_tool(ConfigReader& parent, std::string_view key,
+                                std::vector<std::pair<std::string, std::string>>& templates) {
+  FlowToolCall call;
+  const Json* node = parent.get_raw(key);
+  if (!node) return call;
+  const std::string path = parent.path_of(key);
+  if (key == "handoff") {
+    call.name = std::string(kTransfer);
+    ConfigReader r(*node, path, parent.errors());
+    const std::string reason = r.get_string("reason", "caller asked for a person");
+    const std::string urgency = r.get_enum("urgency", "normal", {"low", "normal", "high"});
+    (void)r.finish();
+    templates.push_back({path + ".reason", reason});
+    call.arguments = Json::object({{"reason", reason}, {"urgency", urgency}});
+    return call;
+  }
+  call.name = std::string(kEndCall);
+  std::string reason = "completed";
+  if (node->is_string()) {
+    reason = node->as_string();
+  } else if (!node->is_bool()) {
+    parent.error_at(key, "expected true or a reason text, found " + node->describe());
+  } else if (!node->as_bool()) {
+    call.name.clear();
+  }
+  call.arguments = Json::object({{"reason", reason}});
+  return call;
+}
+
+std::vector<std::string> template_placeholders(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::size_t i = text.find('{'); i != std::string_view::npos; i = text.find('{', i + 1)) {
+    const std::size_t j = text.find('}', i);
+    if (j == std::string_view::npos) break;
+    out.emplace_back(text.substr(i + 1, j - i - 1));
+  }
+  return out;
+}
+
+std::string render_template(std::string_view text, const TemplateLookup& lookup) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t open = text.find('{', i);
+    const std::size_t close = open == std::string_view::npos ? std::string_view::npos : text.find('}', open);
+    if (close == std::string_view::npos) {
+      out += text.substr(i);
+      break;
+    }
+    out += text.substr(i, open - i);
+    if (auto v = lookup(text.substr(open + 1, close - open - 1))) out += scalar_text(*v);
+    i = close + 1;
+  }
+  return out;
+}
+
+Json render_template_json(const Json& value, const TemplateLookup& lookup) {
+  if (value.is_string()) {
+    const std::string& s = value.as_string();
+    // A lone placeholder keeps the value's type ({nights.value} stays a number).
+    if (s.size() > 2 && s.front() == '{' && s.back() == '}' && s.find('{', 1) == std::string::npos) {
+      return lookup(std::string_view(s).substr(1, s.size() - 2)).value_or(Json());
+    }
+    return Json(render_template(s, lookup));
+  }
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (const auto& m : value.as_object()) out[m.key] = render_template_json(m.value, lookup);
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& v : value.as_array()) out.push_back(render_template_json(v, lookup));
+    return out;
+  }
+  return value;
+}
 
 std::set<std::string> FlowDefinition::tools() const {
   std::set<std::string> out;
@@ -770,42 +821,11 @@ std::optional<Json> FlowDialog::lookup(std::string_view name) const {
 }
 
 std::string FlowDialog::render(const std::string& text) const {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t open = text.find('{', i);
-    const std::size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (close == std::string::npos) {
-      out += text.substr(i);
-      break;
-    }
-    out += text.substr(i, open - i);
-    if (auto v = lookup(std::string_view(text).substr(open + 1, close - open - 1))) out += scalar_text(*v);
-    i = close + 1;
-  }
-  return out;
+  return render_template(text, [this](std::string_view name) { return lookup(name); });
 }
 
 Json FlowDialog::render_json(const Json& value) const {
-  if (value.is_string()) {
-    const std::string& s = value.as_string();
-    // A lone placeholder keeps the value's type ({nights.value} stays a number).
-    if (s.size() > 2 && s.front() == '{' && s.back() == '}' && s.find('{', 1) == std::string::npos) {
-      return lookup(std::string_view(s).substr(1, s.size() - 2)).value_or(Json());
-    }
-    return Json(render(s));
-  }
-  if (value.is_object()) {
-    Json out = Json::object();
-    for (const auto& m : value.as_object()) out[m.key] = render_json(m.value);
-    return out;
-  }
-  if (value.is_array()) {
-    Json out = Json::array();
-    for (const auto& v : value.as_array()) out.push_back(render_json(v));
-    return out;
-  }
-  return value;
+  return render_template_json(value, [this](std::string_view name) { return lookup(name); });
 }
 
 }  // namespace loqui::detail

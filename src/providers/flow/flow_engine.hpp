@@ -14,6 +14,7 @@
 // confined to one call (one LlmSession).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "loqui/config.hpp"
 #include "loqui/provider/llm.hpp"
 #include "providers/flow/flow_text.hpp"
 
@@ -106,6 +108,34 @@ struct FlowLoadOptions {
 /// 'confirmm' (states: ...)"; every problem at once.
 Result<std::shared_ptr<const FlowDefinition>> load_flow(const Json& doc, std::string origin,
                                                         const FlowLoadOptions& options = {});
+
+// ------------------------------------------------------------------ shared pieces
+// The parts of the flow syntax other providers reuse (the `router` LanguageModel
+// reads intents with the same phrases, templates and reserved actions).
+
+/// Reads the "phrases" list of an intent-like object into `phrases` (as written,
+/// "$yes"/"$no" expanded) and `normalized`; phrases that normalise to nothing are
+/// dropped. Records "an intent needs at least one phrase" when none remain.
+void read_phrases(ConfigReader& r, std::vector<std::string>& phrases, std::vector<std::vector<std::string>>& normalized);
+
+/// Reads the reserved action `key` of `parent`: "handoff" ({reason, urgency}) as a
+/// transfer_to_human call, "end" (true or a reason text) as an end_call call. An
+/// absent key or `"end": false` gives a call with an empty name. The handoff reason
+/// (a template) is appended to `templates` as (path, text) for checking.
+FlowToolCall read_reserved_tool(ConfigReader& parent, std::string_view key,
+                                std::vector<std::pair<std::string, std::string>>& templates);
+
+/// The {name} placeholders of a template, in order.
+std::vector<std::string> template_placeholders(std::string_view text);
+
+/// A template variable's value, or nullopt for an unknown name (rendered as "").
+using TemplateLookup = std::function<std::optional<Json>(std::string_view name)>;
+/// `text` with every {name} replaced by its value (strings as they are, other JSON
+/// values as JSON text).
+std::string render_template(std::string_view text, const TemplateLookup& lookup);
+/// `value` with every string rendered; a string that is one lone "{name}" becomes
+/// the value itself, keeping its JSON type (numbers stay numbers).
+Json render_template_json(const Json& value, const TemplateLookup& lookup);
 
 /// One answer of the flow.
 struct FlowOutput {

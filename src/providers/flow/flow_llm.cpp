@@ -8,37 +8,23 @@
 #include "common/log.hpp"
 #include "loqui/config.hpp"
 #include "loqui/provider/registry.hpp"
-#include "provider/scheduled_calls.hpp"
+#include "providers/flow/answer_stream.hpp"
 
 namespace loqui::detail {
 namespace {
 
 constexpr std::string_view kName = "flow";
 
-// Deltas whose concatenation is `text`: each word with its leading space.
-std::vector<std::string> word_deltas(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && text[j] == ' ') ++j;
-    while (j < text.size() && text[j] != ' ') ++j;
-    out.emplace_back(text.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
-std::int64_t count_words(std::string_view text) { return static_cast<std::int64_t>(word_deltas(text).size()); }
-
 class FlowSession final : public LlmSession {
  public:
   FlowSession(std::shared_ptr<const FlowOptions> options, const SessionContext& session)
-      : options_(std::move(options)), dialog_(options_->flow, options_->variables), calls_(session.strand) {}
+      : options_(std::move(options)),
+        dialog_(options_->flow, options_->variables),
+        stream_(session.strand, options_->word_interval) {}
   ~FlowSession() override { cancel(); }
 
   Status generate(const LlmRequest& request, LlmObserver& observer) override {
-    if (observer_) return Error(errc::invalid_argument, "flow: a generation is already running").set_provider("flow");
+    if (stream_.busy()) return Error(errc::invalid_argument, "flow: a generation is already running").set_provider("flow");
     if (!request.tools.empty()) {
       for (const auto& tool : options_->flow->tools()) {
         const bool offered = std::any_of(request.tools.begin(), request.tools.end(),
@@ -53,64 +39,22 @@ class FlowSession final : public LlmSession {
       }
     }
     FlowOutput out = dialog_.respond(request.messages);
-    deltas_ = word_deltas(out.text);
-    tool_call_ = std::move(out.tool_call);
-    hints_ = std::move(out.hints);
-    usage_ = {};
-    for (const auto& m : request.messages) usage_.input_tokens += count_words(m.content);
-    usage_.output_tokens = static_cast<std::int64_t>(deltas_.size());
-    next_ = 0;
-    observer_ = &observer;
-    calls_.after(Duration::zero(), [this] { step(); });
+    PreparedAnswer answer{.provider = {},
+                          .text = std::move(out.text), .tool_call = std::move(out.tool_call),
+                          .hints = std::move(out.hints), .usage = {}};
+    for (const auto& m : request.messages) answer.usage.input_tokens += count_words(m.content);
+    answer.usage.output_tokens = count_words(answer.text);
+    stream_.start(std::move(answer), observer);
     return ok_status();
   }
 
-  void cancel() noexcept override {
-    observer_ = nullptr;
-    calls_.clear();
-  }
-
-  bool busy() const noexcept override { return observer_ != nullptr; }
-
-  const FlowDialog& dialog() const noexcept { return dialog_; }
+  void cancel() noexcept override { stream_.cancel(); }
+  bool busy() const noexcept override { return stream_.busy(); }
 
  private:
-  // One output per strand task: the words, the tool call, then hints, usage, done.
-  void step() {
-    LlmObserver* o = observer_;
-    if (!o) return;
-    if (next_ < deltas_.size()) {
-      o->on_text(deltas_[next_++]);
-      if (observer_) calls_.after(options_->word_interval, [this] { step(); });
-      return;
-    }
-    if (tool_call_) {
-      const ToolCall call = std::move(*tool_call_);
-      tool_call_.reset();
-      finish_ = FinishReason::tool_calls;
-      o->on_tool_call(call);
-      if (observer_) calls_.after(Duration::zero(), [this] { step(); });
-      return;
-    }
-    o->on_recognition_hints(hints_);
-    if (!observer_) return;
-    o->on_usage(usage_);
-    if (!observer_) return;
-    observer_ = nullptr;  // before on_done: the observer may start the next generation
-    const FinishReason reason = std::exchange(finish_, FinishReason::stop);
-    o->on_done(reason);
-  }
-
   std::shared_ptr<const FlowOptions> options_;
   FlowDialog dialog_;
-  ScheduledCalls calls_;
-  LlmObserver* observer_ = nullptr;
-  std::vector<std::string> deltas_;
-  std::size_t next_ = 0;
-  std::optional<ToolCall> tool_call_;
-  RecognitionHints hints_;
-  TokenUsage usage_;
-  FinishReason finish_ = FinishReason::stop;
+  AnswerStream stream_;
 };
 
 class FlowModel final : public LanguageModel {
@@ -135,7 +79,7 @@ class FlowModel final : public LanguageModel {
   LlmCapabilities capabilities_;
 };
 
-// The agent document's variables and declared tool names.
+// The agent document's `agent.variables` (as text) and declared tool names.
 void read_agent(const Json* agent, std::map<std::string, std::string>& variables,
                 std::optional<std::set<std::string>>& tools) {
   if (!agent) return;
@@ -153,37 +97,57 @@ void read_agent(const Json* agent, std::map<std::string, std::string>& variables
   }
 }
 
-std::filesystem::path resolve(const ProviderContext& context, const std::string& file) {
-  std::filesystem::path p(file);
-  if (p.is_absolute() || context.base_dir.empty()) return p;
-  std::error_code ec;
-  if (std::filesystem::exists(context.base_dir / p, ec)) return context.base_dir / p;
-  return p;
+}  // namespace
+
+void read_variables(ConfigReader& r, std::map<std::string, std::string>& variables) {
+  const Json* vars = r.get_raw("variables");
+  if (!vars) return;
+  if (!vars->is_object()) {
+    r.error_at("variables", "expected an object of name: text, found " + vars->describe());
+    return;
+  }
+  for (const auto& m : vars->as_object()) {
+    if (m.value.is_string()) {
+      variables[m.key] = m.value.as_string();
+    } else {
+      r.error_at("variables", m.key + ": expected a string, found " + m.value.describe());
+    }
+  }
 }
 
-}  // namespace
+Result<ConfigDocument> load_config_document(const ProviderContext& context, const Json& node, const std::string& path,
+                                            std::string_view what) {
+  if (node.is_string()) {
+    std::filesystem::path file(node.as_string());
+    std::error_code ec;
+    if (!file.is_absolute() && !context.base_dir.empty() && std::filesystem::exists(context.base_dir / file, ec)) {
+      file = context.base_dir / file;
+    }
+    auto parsed = Json::parse_file(file);
+    if (!parsed) return std::move(parsed).error().add_context(path);
+    return ConfigDocument{std::move(*parsed), file.string()};
+  }
+  if (node.is_object()) return ConfigDocument{node, path};
+  return Error(errc::invalid_config, path + ": expected a " + std::string(what) + " file path or an inline " +
+                                         std::string(what) + " object, found " + node.describe());
+}
+
+TemplateHostOptions read_template_host_options(const ProviderContext& context, ConfigReader& r) {
+  TemplateHostOptions o;
+  read_agent(context.agent, o.variables, o.host_tools);
+  read_variables(r, o.variables);
+  o.word_interval = std::chrono::milliseconds(r.get_int("word_interval_ms", 2, {.min = 0, .max = 10'000}));
+  return o;
+}
 
 Result<FlowOptions> parse_flow_options(const ProviderContext& context, const Json& config, std::string_view path) {
   ConfigErrors errors;
   ConfigReader r(config, std::string(path), errors);
   r.allow({"provider"});
+  TemplateHostOptions host = read_template_host_options(context, r);
   FlowOptions o;
-  FlowLoadOptions load;
-  read_agent(context.agent, load.variables, load.host_tools);
-  if (const Json* vars = r.get_raw("variables")) {
-    if (!vars->is_object()) {
-      r.error_at("variables", "expected an object of name: text, found " + vars->describe());
-    } else {
-      for (const auto& m : vars->as_object()) {
-        if (m.value.is_string()) {
-          load.variables[m.key] = m.value.as_string();
-        } else {
-          r.error_at("variables", m.key + ": expected a string, found " + m.value.describe());
-        }
-      }
-    }
-  }
-  o.word_interval = std::chrono::milliseconds(r.get_int("word_interval_ms", 2, {.min = 0, .max = 10'000}));
+  o.word_interval = host.word_interval;
+  FlowLoadOptions load{.variables = std::move(host.variables), .host_tools = std::move(host.host_tools)};
   const Json* flow = r.get_raw("flow");
   std::string flow_path = r.path_of("flow");
   if (!flow && context.agent) {
@@ -193,22 +157,9 @@ Result<FlowOptions> parse_flow_options(const ProviderContext& context, const Jso
   if (!flow) r.error_at("flow", "missing required key (a flow file path or an inline flow object)");
   LOQUI_TRY(r.finish());
 
-  Json doc;
-  std::string origin;
-  if (flow->is_string()) {
-    const std::filesystem::path file = resolve(context, flow->as_string());
-    auto parsed = Json::parse_file(file);
-    if (!parsed) return std::move(parsed).error().add_context(flow_path).set_provider("flow");
-    doc = std::move(*parsed);
-    origin = file.string();
-  } else if (flow->is_object()) {
-    doc = *flow;
-    origin = flow_path;
-  } else {
-    return Error(errc::invalid_config,
-                 flow_path + ": expected a flow file path or an inline flow object, found " + flow->describe());
-  }
-  auto def = load_flow(doc, origin, load);
+  auto doc = load_config_document(context, *flow, flow_path, "flow");
+  if (!doc) return std::move(doc).error().set_provider("flow");
+  auto def = load_flow(doc->doc, doc->origin, load);
   if (!def) return std::move(def).error().set_provider("flow");
   o.flow = std::move(*def);
   o.variables = std::move(load.variables);

@@ -36,6 +36,35 @@ struct FlowOptions {
   Duration word_interval = std::chrono::milliseconds(2);  ///< between streamed words
 };
 
+/// A JSON document a provider config names ("flow", "routes"): its content and
+/// origin (the file path, or the config path of an inline object) for messages.
+struct ConfigDocument {
+  Json doc;
+  std::string origin;
+};
+/// Loads `node` (at config path `path`): a file path, resolved against
+/// ProviderContext::base_dir when the file exists there, else the working
+/// directory; or an inline object. `what` names the document in messages
+/// ("flow"). Errors: not_found / io_error / parse_error naming the file and
+/// `path`, invalid_config for another JSON type.
+Result<ConfigDocument> load_config_document(const ProviderContext& context, const Json& node, const std::string& path,
+                                            std::string_view what);
+
+/// What the template providers (`flow`, `router`) take from the host alike.
+struct TemplateHostOptions {
+  /// The agent document's `agent.variables` (as text), then the config's "variables".
+  std::map<std::string, std::string> variables;
+  /// The tool names of `agent.tools`; unset when the agent declares none.
+  std::optional<std::set<std::string>> host_tools;
+  /// "word_interval_ms" (default 2): between the streamed words of an answer.
+  Duration word_interval = std::chrono::milliseconds(2);
+};
+/// Reads them from the agent document and the config `r` (errors go to `r`).
+TemplateHostOptions read_template_host_options(const ProviderContext& context, ConfigReader& r);
+
+/// A document's "variables" ({name: text}) into `variables` (overriding).
+void read_variables(ConfigReader& r, std::map<std::string, std::string>& variables);
+
 /// Reads a `{"provider": "flow", ...}` config, loading and validating the flow
 /// file. Errors: invalid_config with the config path or the flow file's path,
 /// not_found / io_error / parse_error naming the flow file.

@@ -271,26 +271,28 @@ bool words_match(std::string_view a, std::string_view b, bool fuzzy) {
   return edit_distance(a, b) <= allowed;
 }
 
-double phrase_score(const std::vector<std::string>& words, const std::vector<std::string>& phrase, bool fuzzy) {
-  if (phrase.empty() || phrase.size() > words.size()) return 0;
-  double best = 0;
-  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i) {
-    double score = 0;
-    bool ok = true;
-    for (std::size_t k = 0; k < phrase.size(); ++k) {
-      const std::string& w = words[i + k];
-      const std::string& p = phrase[k];
-      if (w == p || stem(w) == stem(p)) {
-        score += static_cast<double>(p.size());
-      } else if (words_match(w, p, fuzzy)) {
-        score += 0.75 * static_cast<double>(p.size());
-      } else {
-        ok = false;
-        break;
-      }
+double phrase_score_at(const std::vector<std::string>& words, std::size_t at, const std::vector<std::string>& phrase,
+                       bool fuzzy) {
+  if (phrase.empty() || at > words.size() || phrase.size() > words.size() - at) return 0;
+  double score = 0;
+  for (std::size_t k = 0; k < phrase.size(); ++k) {
+    const std::string& w = words[at + k];
+    const std::string& p = phrase[k];
+    if (w == p || stem(w) == stem(p)) {
+      score += static_cast<double>(p.size());
+    } else if (words_match(w, p, fuzzy)) {
+      score += 0.75 * static_cast<double>(p.size());
+    } else {
+      return 0;
     }
-    if (ok) best = std::max(best, score);
   }
+  return score;
+}
+
+double phrase_score(const std::vector<std::string>& words, const std::vector<std::string>& phrase, bool fuzzy) {
+  double best = 0;
+  for (std::size_t i = 0; i + phrase.size() <= words.size(); ++i)
+    best = std::max(best, phrase_score_at(words, i, phrase, fuzzy));
   return best;
 }
 

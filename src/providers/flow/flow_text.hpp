@@ -33,6 +33,9 @@ bool words_match(std::string_view a, std::string_view b, bool fuzzy);
 /// 0 = not found; otherwise the matched letters, exact words counting fully and
 /// fuzzy ones at 3/4, so longer and exact phrases win.
 double phrase_score(const std::vector<std::string>& words, const std::vector<std::string>& phrase, bool fuzzy);
+/// The same for the run starting at `words[at]` only (0 when it does not match there).
+double phrase_score_at(const std::vector<std::string>& words, std::size_t at, const std::vector<std::string>& phrase,
+                       bool fuzzy);
 
 /// The built-in phrase lists an intent can name with "$yes" / "$no".
 const std::vector<std::string>& yes_phrases();

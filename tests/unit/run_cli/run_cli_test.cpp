@@ -153,11 +153,24 @@ TEST_F(RunCli, ScriptedCallerCanInterruptTheAgent) {
 }
 
 TEST_F(RunCli, CheckAcceptsTheExamplesAndNamesWhatIsWrong) {
-  for (const std::string& agent : {agent_, source("examples/agents/cloud_openai_aura.json")}) {
-    auto r = run("check " + agent, "DEEPGRAM_API_KEY=k OPENAI_API_KEY=k");
+  for (const std::string& agent : {agent_, source("examples/agents/cloud_openai_aura.json"),
+                                    source("examples/agents/router_openai.json")}) {
+    auto r = run("check " + agent, "DEEPGRAM_API_KEY=k OPENAI_API_KEY=k GROQ_API_KEY=k");
     EXPECT_EQ(r.status, 0) << agent << ": " << r.err;
     EXPECT_NE(r.out.find("ok"), std::string::npos);
   }
+  // A router: its routes and the LLM behind it are checked too.
+  std::ofstream(p("router.json")) << R"({"agent": {"name": "x"}, "llm": {"provider": "router",
+    "routes": {"routes": [{"phrases": ["hi"], "say": "Hello {nme}."}]},
+    "llm": {"provider": "openai", "model": "gpt-4o-mini", "api_key_env": "LOQUI_TEST_UNSET_KEY"}}})";
+  auto router = run("check " + p("router.json"), "env -u LOQUI_TEST_UNSET_KEY");
+  EXPECT_EQ(router.status, 1);
+  EXPECT_NE(router.err.find("llm.llm.api_key_env: environment variable LOQUI_TEST_UNSET_KEY is not set"),
+            std::string::npos)
+      << router.err;
+  auto routes = run("check " + p("router.json"), "LOQUI_TEST_UNSET_KEY=k");
+  EXPECT_EQ(routes.status, 1);
+  EXPECT_NE(routes.err.find("llm.routes: routes[0].say: unknown variable {nme}"), std::string::npos) << routes.err;
   std::ofstream(p("bad.json")) << R"({"agent": {"name": "x"}, "stt": {"provider": "nosuch"}})";
   auto bad = run("check " + p("bad.json"));
   EXPECT_EQ(bad.status, 1);
