@@ -3,24 +3,28 @@
 # Adapts the pocketsphinx en-us acoustic model to a voice and a line with MLLR
 # (sphinxtrain's bw + mllr_solve, two passes) and writes the transform.
 #
-#   adapt.sh DATA_TOOL SENTENCES VOICES LINE MODEL_DIR DICTIONARY WORK_DIR OUT_FILE
+#   adapt.sh DATA_TOOL LINE MODEL_DIR DICTIONARY WORK_DIR OUT_FILE --sentences FILE --voices A,B
+#   adapt.sh DATA_TOOL LINE MODEL_DIR DICTIONARY WORK_DIR OUT_FILE --recordings LIST
 #
-# DATA_TOOL is pocketsphinx_adapt_data (speaks SENTENCES in VOICES through LINE,
-# narrowband or wideband, and rebuilds the model's mixture weights). Debian
-# packages: sphinxtrain (bw, mllr_solve), sphinxbase-utils (sphinx_fe),
+# DATA_TOOL is pocketsphinx_adapt_data (build/src/providers/pocketsphinx/): it
+# turns espeak-ng speech of the sentences, or your recordings (LIST: one
+# "FILE.wav<TAB>what was said" per line), into 16 kHz audio as the provider hears
+# it on LINE (narrowband or wideband), and rebuilds the model's mixture weights.
+# Debian packages: sphinxtrain (bw, mllr_solve), sphinxbase-utils (sphinx_fe),
 # pocketsphinx (pocketsphinx_mdef_convert). Run by the build for the built-in
 # "espeak" transforms; usable by hand (docs/providers/pocketsphinx.md).
 set -eu
-TOOL=$1 SENTENCES=$2 VOICES=$3 LINE=$4 MODEL=$5 DICT=$6 WORK=$7 OUT=$8
+TOOL=$1 LINE=$2 MODEL=$3 DICT=$4 WORK=$5 OUT=$6
+shift 6
 ST=${SPHINXTRAIN_DIR:-/usr/lib/sphinxtrain}
 rm -rf "$WORK"
 mkdir -p "$WORK/hmm"
 for f in means variances transition_matrices noisedict feat.params; do cp "$MODEL/$f" "$WORK/hmm/"; done
 pocketsphinx_mdef_convert -text "$MODEL/mdef" "$WORK/hmm/mdef.txt" > "$WORK/mdef.log" 2>&1
-"$TOOL" --sentences "$SENTENCES" --voices "$VOICES" --line "$LINE" --model-dir "$MODEL" --dictionary "$DICT" --out "$WORK"
+"$TOOL" --line "$LINE" --model-dir "$MODEL" --dictionary "$DICT" --out "$WORK" "$@"
 mv "$WORK/mixture_weights" "$WORK/hmm/"
 sphinx_fe -argfile "$WORK/hmm/feat.params" -samprate 16000 -c "$WORK/fileids" -di "$WORK" -do "$WORK" \
-  -ei wav -eo mfc -mswav yes > "$WORK/fe.log" 2>&1
+  -ei wav -eo mfc -mswav yes -remove_noise no > "$WORK/fe.log" 2>&1
 CMNINIT=$(sed -n 's/^-cmninit //p' "$WORK/hmm/feat.params")
 prev=""
 for pass in 1 2; do
@@ -35,4 +39,4 @@ for pass in 1 2; do
 done
 mkdir -p "$(dirname "$OUT")"
 cp "$WORK/mllr.2" "$OUT"
-echo "adapt.sh: $OUT ($LINE, voices $VOICES)"
+echo "adapt.sh: $OUT ($LINE; $(wc -l < "$WORK/fileids") utterances)"
