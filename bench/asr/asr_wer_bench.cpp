@@ -12,8 +12,11 @@
 // Besides WER it reports dialog accuracy: the share of lines after which the flow,
 // fed the recognised text instead of the reference, lands in the same state.
 //
-// Usage: asr_wer_bench [--voices en-us,en-gb-x-rp,en-us+f3,en-us-slow-high] [--stt '{"endpointing": false}']
-//                      [--audio 16k,8k-mulaw,8k-mulaw-resample] [--hints-only] [--verbose]
+// Usage: asr_wer_bench [--voices en-us,en-gb-x-rp,en-us+f3,en-us-slow-high,en-us+m3] [--stt '{"endpointing": false}']
+//                      [--audio 16k,16k-adapted,8k-mulaw,8k-mulaw-adapted,8k-mulaw-resample] [--hints-only]
+//                      [--verbose]
+//   "-adapted": with the built-in espeak-ng MLLR transform of the line and
+//   without noise removal (docs/providers/pocketsphinx.md, "Adapting").
 //   --stt merges options into every pocketsphinx config; --audio picks conditions;
 //   --hints-only skips the runs without hints (the general model alone).
 #include <chrono>
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
       {"en-gb-x-rp", R"({"provider": "espeak", "voice": "en-gb-x-rp"})"},
       {"en-us+f3", R"({"provider": "espeak", "voice": "en-us+f3"})"},
       {"en-us-slow-high", R"({"provider": "espeak", "voice": "en-us", "rate_wpm": 145, "pitch": 75})"},
+      {"en-us+m3", R"({"provider": "espeak", "voice": "en-us+m3"})"},  // loqui run's default caller
   };
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
@@ -312,7 +316,10 @@ int main(int argc, char** argv) {
   };
   const std::vector<Condition> conditions = {
       {"16k", 16000, false, R"({"provider": "pocketsphinx"})"},
+      {"16k-adapted", 16000, false, R"({"provider": "pocketsphinx", "mllr": "espeak", "remove_noise": false})"},
       {"8k-mulaw", 8000, true, R"({"provider": "pocketsphinx"})"},
+      {"8k-mulaw-adapted", 8000, true,
+       R"({"provider": "pocketsphinx", "mllr_narrowband": "espeak", "remove_noise": false})"},
       {"8k-mulaw-resample", 8000, true, R"({"provider": "pocketsphinx", "narrowband": "resample"})"},
   };
   std::printf("%-18s %-16s %-8s %-9s %8s %10s %8s %7s\n", "audio", "voice", "hints", "lines", "WER", "dialog", "RTF",

@@ -141,7 +141,10 @@ const std::vector<std::string>& carrier_sentences() {
         "or", "of", "to", "with", "me", "my", "we", "our", "you", "your", "is", "are", "was", "be", "have", "has",
         "he", "she", "it", "they", "what", "when", "where", "how", "do", "does", "not", "don't", "can't", "will",
         "i'll", "would", "should", "there", "here", "that", "this", "some", "any", "nights", "night", "days", "day",
-        "people", "person", "room", "appointment", "reservation"};
+        "people", "person", "room", "appointment", "reservation",
+        // backchannels: callers say them while the agent talks, and the turn
+        // manager must hear them as such to keep talking
+        "uh huh", "mm hmm", "right", "all right", "i see", "got it", "okay okay"};
     return s;
   }();
   return list;
