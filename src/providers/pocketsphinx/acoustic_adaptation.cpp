@@ -55,10 +55,13 @@ Status write_mixture_weights_from_sendump(const std::filesystem::path& sendump, 
     if (line.rfind("cluster_count ", 0) == 0) n_clust = std::atoi(line.c_str() + 14);
   }
   if (n_clust != 0) return bad("clustered weights (cluster_count " + std::to_string(n_clust) + ") are not supported");
-  if (n_feat <= 0) return bad("no feature_count");
+  if (n_feat <= 0 || n_feat > 16) return bad("feature_count " + std::to_string(n_feat));
   if (at + 8 > d.size()) return bad("no dimensions");
   const std::size_t n_den = read_u32(d, at, swap), n_sen = read_u32(d, at + 4, swap);
   at += 8;
+  if (n_den > 65536 || n_sen > (1u << 24)) {
+    return bad(std::to_string(n_den) + " densities x " + std::to_string(n_sen) + " senones");
+  }
   const std::size_t n_feat_z = static_cast<std::size_t>(n_feat);
   if (n_den == 0 || n_sen == 0 || d.size() - at != n_feat_z * n_den * n_sen) {
     return bad(std::to_string(d.size() - at) + " data bytes for " + std::to_string(n_feat) + " x " +
@@ -83,9 +86,11 @@ Status write_mixture_weights_from_sendump(const std::filesystem::path& sendump, 
   }
   // Sphinx-3 binary: text header, byte-order magic, dims, count, data, checksum
   // (rotate left 20 and add, over every word after the magic).
-  std::vector<std::uint32_t> body = {static_cast<std::uint32_t>(n_sen), static_cast<std::uint32_t>(n_feat),
-                                     static_cast<std::uint32_t>(n_den), static_cast<std::uint32_t>(w.size())};
-  body.resize(4 + w.size());
+  std::vector<std::uint32_t> body(4 + w.size());
+  body[0] = static_cast<std::uint32_t>(n_sen);
+  body[1] = static_cast<std::uint32_t>(n_feat);
+  body[2] = static_cast<std::uint32_t>(n_den);
+  body[3] = static_cast<std::uint32_t>(w.size());
   std::memcpy(body.data() + 4, w.data(), w.size() * sizeof(float));
   std::uint32_t check = 0;
   for (std::uint32_t v : body) check = ((check << 20) | (check >> 12)) + v;

@@ -69,7 +69,8 @@ Result<std::unique_ptr<PocketsphinxDecoder>> PocketsphinxDecoder::create(const P
   d->ps_->ps = ps_init(config);
   cmd_ln_free_r(config);
   if (!d->ps_->ps) {
-    return Error(errc::provider_failed, "pocketsphinx: cannot load the models in '" + options.model_dir + "'")
+    return Error(errc::provider_failed, "pocketsphinx: cannot load the models in '" + options.model_dir + "'" +
+                                            (mllr.empty() ? "" : " with the MLLR transform '" + mllr + "'"))
         .set_provider("pocketsphinx");
   }
   return d;

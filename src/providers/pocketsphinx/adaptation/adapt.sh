@@ -17,14 +17,24 @@ set -eu
 TOOL=$1 LINE=$2 MODEL=$3 DICT=$4 WORK=$5 OUT=$6
 shift 6
 ST=${SPHINXTRAIN_DIR:-/usr/lib/sphinxtrain}
+abs() { (cd "$(dirname "$1")" && printf '%s/%s' "$(pwd)" "$(basename "$1")"); }
+DICT=$(abs "$DICT")  # bw runs inside WORK_DIR
+# WORK_DIR is wiped: only ever a directory this script made (or a new one).
+if [ -e "$WORK" ] && [ ! -f "$WORK/.loqui-adapt" ] && [ ! -f "$WORK/hmm/mdef.txt" ] && [ -n "$(ls -A "$WORK" 2>/dev/null)" ]; then
+  echo "adapt.sh: $WORK is not empty and was not made by adapt.sh; give a new directory" >&2
+  exit 1
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK/hmm"
+touch "$WORK/.loqui-adapt"
 for f in means variances transition_matrices noisedict feat.params; do cp "$MODEL/$f" "$WORK/hmm/"; done
-pocketsphinx_mdef_convert -text "$MODEL/mdef" "$WORK/hmm/mdef.txt" > "$WORK/mdef.log" 2>&1
+pocketsphinx_mdef_convert -text "$MODEL/mdef" "$WORK/hmm/mdef.txt" > "$WORK/mdef.log" 2>&1 ||
+  { echo "adapt.sh: pocketsphinx_mdef_convert failed, see $WORK/mdef.log" >&2; exit 1; }
 "$TOOL" --line "$LINE" --model-dir "$MODEL" --dictionary "$DICT" --out "$WORK" "$@"
 mv "$WORK/mixture_weights" "$WORK/hmm/"
 sphinx_fe -argfile "$WORK/hmm/feat.params" -samprate 16000 -c "$WORK/fileids" -di "$WORK" -do "$WORK" \
-  -ei wav -eo mfc -mswav yes -remove_noise no > "$WORK/fe.log" 2>&1
+  -ei wav -eo mfc -mswav yes -remove_noise no > "$WORK/fe.log" 2>&1 ||
+  { echo "adapt.sh: sphinx_fe failed, see $WORK/fe.log" >&2; exit 1; }
 CMNINIT=$(sed -n 's/^-cmninit //p' "$WORK/hmm/feat.params")
 prev=""
 for pass in 1 2; do
